@@ -1,0 +1,217 @@
+//! The table of derivatives: every op's backward rule, in one `match`.
+//!
+//! Each arm receives the op's inputs `x`, its output `y` and the gradient of the loss with
+//! respect to the output, `g = dE/dy`. It returns `dE/dx_i` for each input (`None` where
+//! that input needs no gradient). The chain rule is the `g * ...` in every arm; the comment
+//! above each arm is the local derivative. `docs/derivatives.md` has the same table.
+
+use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
+
+use crate::Float;
+use crate::ops::{Op, custom_backward, keepdim_shape, matmul_values, reduce_to_shape, softmax_values, sum_over};
+
+type Gradients<T> = std::result::Result<Vec<Option<ArrayD<T>>>, String>;
+
+/// `dE/dx_i` for every input `x_i` of `op`, given `g = dE/dy`.
+pub fn backward<T: Float>(
+    op: &Op<T>,
+    x: &[&ArrayD<T>],
+    y: &ArrayD<T>,
+    g: &ArrayD<T>,
+    needs: &[bool],
+) -> Gradients<T> {
+    // Only compute the gradient of input `i` if something upstream of it wants one.
+    let want = |i: usize, f: &dyn Fn() -> ArrayD<T>| needs[i].then(f);
+    let two = T::cast(2.0);
+    Ok(match op {
+        Op::Leaf { .. } | Op::Constant => vec![],
+
+        // ---- elementwise, binary (broadcast axes are summed back: reduce_to_shape) ----
+        // d(a + b)/da = 1, d(a + b)/db = 1
+        Op::Add => vec![
+            want(0, &|| reduce_to_shape(g, x[0].shape())),
+            want(1, &|| reduce_to_shape(g, x[1].shape())),
+        ],
+        // d(a - b)/da = 1, d(a - b)/db = -1
+        Op::Sub => vec![
+            want(0, &|| reduce_to_shape(g, x[0].shape())),
+            want(1, &|| reduce_to_shape(&g.mapv(|v| -v), x[1].shape())),
+        ],
+        // d(a * b)/da = b, d(a * b)/db = a
+        Op::Mul => vec![
+            want(0, &|| reduce_to_shape(&(g * x[1]), x[0].shape())),
+            want(1, &|| reduce_to_shape(&(g * x[0]), x[1].shape())),
+        ],
+        // d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2
+        Op::Div => vec![
+            want(0, &|| reduce_to_shape(&(g / x[1]), x[0].shape())),
+            want(1, &|| {
+                let ab2 = Zip::from(&g.view())
+                    .and_broadcast(x[0])
+                    .and_broadcast(x[1])
+                    .map_collect(|&g, &a, &b| -g * a / (b * b));
+                reduce_to_shape(&ab2, x[1].shape())
+            }),
+        ],
+
+        // ---- elementwise, unary: d f(a)/da ----
+        // d(-a)/da = -1
+        Op::Neg => vec![Some(g.mapv(|v| -v))],
+        // d(a + c)/da = 1
+        Op::AddScalar(_) => vec![Some(g.clone())],
+        // d(c a)/da = c
+        Op::MulScalar(c) => vec![Some(g * T::cast(*c))],
+        // d(a^p)/da = p a^(p-1)
+        Op::PowScalar(p) => {
+            let p = T::cast(*p);
+            vec![Some(zip(g, x[0], |g, a| g * p * a.powf(p - T::one())))]
+        }
+        // d sqrt(a)/da = 1 / (2 sqrt(a)) = 1 / (2y)
+        Op::Sqrt => vec![Some(zip(g, y, |g, y| g / (two * y)))],
+        // d e^a/da = e^a = y
+        Op::Exp => vec![Some(g * y)],
+        // d ln(a)/da = 1 / a
+        Op::Log => vec![Some(g / x[0])],
+        // d relu(a)/da = 1 if a > 0 else 0
+        Op::Relu => vec![Some(zip(g, x[0], |g, a| if a > T::zero() { g } else { T::zero() }))],
+        // d sigmoid(a)/da = y (1 - y)
+        Op::Sigmoid => vec![Some(zip(g, y, |g, y| g * y * (T::one() - y)))],
+        // d tanh(a)/da = 1 - y^2
+        Op::Tanh => vec![Some(zip(g, y, |g, y| g * (T::one() - y * y)))],
+
+        // ---- linear algebra ----
+        // C = A B:  dA = G B^T,  dB = A^T G  (per batch; summed over the batch when B is shared)
+        Op::MatMul => {
+            let (a, b) = (x[0], x[1]);
+            vec![
+                want(0, &|| matmul_values(g, &swap_last(b))),
+                want(1, &|| {
+                    if a.ndim() == 3 && b.ndim() == 2 {
+                        let (bm, k, n) = (a.shape()[0] * a.shape()[1], a.shape()[2], g.shape()[2]);
+                        let a2 = a.view().into_shape_with_order((bm, k)).expect("standard layout");
+                        let g2 = g.view().into_shape_with_order((bm, n)).expect("standard layout");
+                        a2.t().dot(&g2).into_dyn()
+                    } else {
+                        matmul_values(&swap_last(a), g)
+                    }
+                }),
+            ]
+        }
+
+        // ---- reductions ----
+        // d sum(a)/da_i = 1: the gradient is copied back to every summed element
+        Op::Sum { axes, keepdim } => vec![Some(expand(g, x[0].shape(), axes, *keepdim))],
+        // d mean(a)/da_i = 1 / n
+        Op::Mean { axes, keepdim } => {
+            let n: usize = axes.iter().map(|&a| x[0].shape()[a]).product();
+            vec![Some(expand(g, x[0].shape(), axes, *keepdim) / T::cast(n.max(1) as f64))]
+        }
+        // d max(a)/da_i = 1 for the (first) argmax, 0 elsewhere
+        Op::Max { axis, keepdim, argmax } => {
+            let mut gx = ArrayD::zeros(x[0].raw_dim());
+            let g = if *keepdim { g.index_axis(Axis(*axis), 0) } else { g.view() };
+            for ((mut lane, &gv), &i) in gx.lanes_mut(Axis(*axis)).into_iter().zip(g.iter()).zip(argmax.iter()) {
+                lane[i] = gv;
+            }
+            vec![Some(gx)]
+        }
+
+        // ---- shape: the gradient is moved back to where each element came from ----
+        // reshape: the same elements, so the gradient takes the input's shape
+        Op::Reshape => vec![Some(
+            g.clone()
+                .into_shape_with_order(IxDyn(x[0].shape()))
+                .map_err(|e| e.to_string())?,
+        )],
+        // permute by perm: undone by the inverse permutation
+        Op::Permute(perm) => {
+            let mut inverse = vec![0; perm.len()];
+            for (i, &p) in perm.iter().enumerate() {
+                inverse[p] = i;
+            }
+            vec![Some(g.view().permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned())]
+        }
+        // slice: the gradient lands in the slice, zero elsewhere
+        Op::Slice { axis, start, end } => {
+            let mut gx = ArrayD::zeros(x[0].raw_dim());
+            gx.slice_axis_mut(Axis(*axis), Slice::from(*start..*end)).assign(g);
+            vec![Some(gx)]
+        }
+        // concat: each part gets its own stretch of the gradient
+        Op::Concat { axis } => {
+            let mut at = 0;
+            x.iter()
+                .enumerate()
+                .map(|(i, xi)| {
+                    let len = xi.shape()[*axis];
+                    let part = needs[i].then(|| g.slice_axis(Axis(*axis), Slice::from(at..at + len)).to_owned());
+                    at += len;
+                    part
+                })
+                .collect()
+        }
+        // stack: part i gets index i of the new axis
+        Op::Stack { axis } => (0..x.len())
+            .map(|i| needs[i].then(|| g.index_axis(Axis(*axis), i).to_owned()))
+            .collect(),
+
+        // ---- softmax family and losses ----
+        // y = softmax(a):  da = y * (g - sum(g * y))   (the Jacobian diag(y) - y y^T, applied to g)
+        Op::Softmax { axis } => {
+            let gy = g * y;
+            let s = sum_over(&gy, &[*axis], true);
+            vec![Some(gy - &(y * &s))]
+        }
+        // y = log_softmax(a):  da = g - softmax(a) * sum(g)
+        Op::LogSoftmax { axis } => {
+            let s = sum_over(g, &[*axis], true);
+            vec![Some(g - &(y.mapv(T::exp) * &s))]
+        }
+        // L = mean_i (logsumexp(a_i) - a_i[label_i]):  da = (softmax(a) - onehot(label)) / N
+        Op::CrossEntropy { labels } => {
+            let n = T::cast(labels.len() as f64);
+            let mut d = softmax_values(x[0], 1);
+            for (i, &l) in labels.iter().enumerate() {
+                d[[i, l]] -= T::one();
+            }
+            let scale = g.iter().next().copied().unwrap_or(T::zero()) / n;
+            vec![Some(d * scale)]
+        }
+        // L = mean((a - b)^2):  da = 2 (a - b) / n,  db = -da
+        Op::Mse => {
+            let n = T::cast(x[0].len().max(1) as f64);
+            let scale = g.iter().next().copied().unwrap_or(T::zero()) * two / n;
+            let da = (x[0] - x[1]) * scale;
+            let db = needs[1].then(|| da.mapv(|v| -v));
+            vec![Some(da), db]
+        }
+
+        // ---- ops written outside the crate ----
+        Op::Custom(c) => return custom_backward(c.as_ref(), x, y, g),
+    })
+}
+
+/// `f(g_i, a_i)` elementwise over two arrays of one shape.
+fn zip<T: Float>(g: &ArrayD<T>, a: &ArrayD<T>, f: impl Fn(T, T) -> T) -> ArrayD<T> {
+    Zip::from(g).and(a).map_collect(|&g, &a| f(g, a))
+}
+
+/// The matrix transpose of the last two axes, as an owned standard-layout array.
+fn swap_last<T: Float>(a: &ArrayD<T>) -> ArrayD<T> {
+    let n = a.ndim();
+    let mut v = a.view();
+    v.swap_axes(n - 2, n - 1);
+    v.as_standard_layout().into_owned()
+}
+
+/// The backward of a reduction: `g` copied back over the reduced `axes` of `shape`.
+fn expand<T: Float>(g: &ArrayD<T>, shape: &[usize], axes: &[usize], keepdim: bool) -> ArrayD<T> {
+    let kept = if keepdim {
+        g.view()
+    } else {
+        g.view()
+            .into_shape_with_order(IxDyn(&keepdim_shape(shape, axes)))
+            .expect("a reduction's gradient has the reduced element count")
+    };
+    kept.broadcast(IxDyn(shape)).expect("keepdim shape broadcasts to the input").to_owned()
+}

@@ -1,0 +1,40 @@
+//! # resgrad
+//!
+//! Reverse-mode automatic differentiation and residual learning, built from scratch to
+//! be read. A [`Tape`] records every op on [`Var`]s; [`Var::backward`] walks it in reverse
+//! and returns [`Grads`]. Every backward rule is in one table, [`mod@backward`];
+//! [`gradcheck()`] tests any of them, or your own, against finite differences.
+//!
+//! ```
+//! use resgrad::{Tape, ndarray::array};
+//!
+//! let tape = Tape::new();
+//! let x = tape.var(array![[1.0, -2.0], [3.0, 0.5]]);
+//! let w = tape.var(array![[0.5], [-1.0]]);
+//! let y = x.matmul(&w).relu().sum();      // y = sum(relu(x w))
+//! let grads = y.backward();
+//! println!("{tape}");                      // the tape, one line per node
+//! assert_eq!(grads[&w].shape(), &[2, 1]);  // dy/dw has w's shape
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod backward;
+mod error;
+mod float;
+pub mod gradcheck;
+pub mod graph;
+mod io;
+pub mod ops;
+mod tape;
+
+pub use error::{Error, Result};
+pub use float::Float;
+pub use gradcheck::{GradcheckConfig, GradcheckReport, gradcheck, gradcheck_with};
+pub use ops::{CustomOp, Op, concat, stack, try_concat, try_stack};
+pub use tape::{GradKey, Grads, NodeId, Param, Tape, Var};
+
+/// Re-exported so that a notebook needs only `:dep resgrad`.
+pub use ndarray;
+/// Re-exported so that a notebook needs only `:dep resgrad`.
+pub use plotters;

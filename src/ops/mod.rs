@@ -1,0 +1,214 @@
+//! The differentiable ops: their forward functions live in the files of this module,
+//! their backward rules all live in one table, [`crate::backward`].
+//!
+//! Every op is a method on [`Var`](crate::Var) (`a.matmul(&b)`, `x.relu()`), most with a
+//! `try_` twin that returns a [`Result`](crate::Result) instead of panicking on bad shapes.
+
+use std::fmt;
+use std::rc::Rc;
+
+use crate::Float;
+
+/// Defines the panicking form of an op from its `try_` form: same arguments, and a panic
+/// whose message is the error's (naming the op, the shapes, the rule and the call site).
+macro_rules! or_panic {
+    ($(#[$doc:meta])* $name:ident => $try_name:ident($($arg:ident: $ty:ty),*)) => {
+        $(#[$doc])*
+        ///
+        /// Panics with the error message of the `try_` form of this op.
+        #[track_caller]
+        pub fn $name(&self, $($arg: $ty),*) -> Var<T> {
+            self.$try_name($($arg),*).unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+}
+
+mod broadcast;
+mod custom;
+mod elementwise;
+mod linalg;
+mod loss;
+mod reduce;
+mod shape;
+
+pub(crate) use broadcast::{broadcast_shape, reduce_to_shape};
+pub(crate) use custom::custom_backward;
+pub use custom::CustomOp;
+pub(crate) use linalg::matmul_values;
+pub(crate) use loss::softmax_values;
+pub(crate) use reduce::{keepdim_shape, sum_over};
+pub use shape::{concat, stack, try_concat, try_stack};
+
+/// What a node on the tape was made by, holding what its backward rule needs beyond the
+/// values of its parents and its own output (which the tape keeps anyway).
+#[derive(Clone)]
+pub enum Op<T: Float> {
+    /// A leaf: an input made with [`Tape::var`](crate::Tape::var) or a parameter.
+    Leaf {
+        /// The parameter's name, or `None` for a plain input.
+        name: Option<String>,
+    },
+    /// A leaf that never receives a gradient ([`Tape::constant`](crate::Tape::constant)).
+    Constant,
+    /// `a + b` with broadcasting.
+    Add,
+    /// `a - b` with broadcasting.
+    Sub,
+    /// `a * b` elementwise with broadcasting.
+    Mul,
+    /// `a / b` elementwise with broadcasting.
+    Div,
+    /// `-a`.
+    Neg,
+    /// `a + c` for a scalar `c`.
+    AddScalar(f64),
+    /// `a * c` for a scalar `c`.
+    MulScalar(f64),
+    /// `a^p` for a scalar `p`.
+    PowScalar(f64),
+    /// `sqrt(a)`.
+    Sqrt,
+    /// `exp(a)`.
+    Exp,
+    /// `ln(a)`.
+    Log,
+    /// `max(a, 0)`.
+    Relu,
+    /// `1 / (1 + exp(-a))`.
+    Sigmoid,
+    /// `tanh(a)`.
+    Tanh,
+    /// Matrix product: 2-D by 2-D, batched 3-D by 3-D, or 3-D by 2-D.
+    MatMul,
+    /// Sum over `axes` (all axes when `axes` lists them all).
+    Sum {
+        /// The axes summed over, ascending.
+        axes: Vec<usize>,
+        /// Whether the summed axes are kept with length 1.
+        keepdim: bool,
+    },
+    /// Mean over `axes`.
+    Mean {
+        /// The axes averaged over, ascending.
+        axes: Vec<usize>,
+        /// Whether the averaged axes are kept with length 1.
+        keepdim: bool,
+    },
+    /// Maximum along one axis; the gradient goes to the first maximal element.
+    Max {
+        /// The axis reduced.
+        axis: usize,
+        /// Whether it is kept with length 1.
+        keepdim: bool,
+        /// For each output element, the index along `axis` of the maximum.
+        argmax: Rc<Vec<usize>>,
+    },
+    /// A new shape with the same elements in the same (row-major) order.
+    Reshape,
+    /// Axes reordered: output axis `i` is input axis `perm[i]`.
+    Permute(Vec<usize>),
+    /// `a[.., start..end, ..]` along `axis`.
+    Slice {
+        /// The axis sliced.
+        axis: usize,
+        /// First index kept.
+        start: usize,
+        /// One past the last index kept.
+        end: usize,
+    },
+    /// Parents joined along an existing axis.
+    Concat {
+        /// The axis joined along.
+        axis: usize,
+    },
+    /// Parents stacked along a new axis.
+    Stack {
+        /// The new axis.
+        axis: usize,
+    },
+    /// Softmax along `axis`.
+    Softmax {
+        /// The axis normalised over.
+        axis: usize,
+    },
+    /// Log-softmax along `axis`.
+    LogSoftmax {
+        /// The axis normalised over.
+        axis: usize,
+    },
+    /// Mean cross-entropy of logits `[N, C]` against integer labels.
+    CrossEntropy {
+        /// One label per row, each below `C`.
+        labels: Rc<Vec<usize>>,
+    },
+    /// Mean squared error between two tensors of the same shape.
+    Mse,
+    /// An op written outside the crate, e.g. by a learner in a notebook.
+    Custom(Rc<dyn CustomOp<T>>),
+}
+
+impl<T: Float> Op<T> {
+    /// The op's short name, as shown by the tape's `Display` and graph.
+    pub fn name(&self) -> &str {
+        match self {
+            Op::Leaf { name: Some(_) } => "param",
+            Op::Leaf { name: None } => "input",
+            Op::Constant => "constant",
+            Op::Add => "add",
+            Op::Sub => "sub",
+            Op::Mul => "mul",
+            Op::Div => "div",
+            Op::Neg => "neg",
+            Op::AddScalar(_) => "add_scalar",
+            Op::MulScalar(_) => "mul_scalar",
+            Op::PowScalar(_) => "pow",
+            Op::Sqrt => "sqrt",
+            Op::Exp => "exp",
+            Op::Log => "log",
+            Op::Relu => "relu",
+            Op::Sigmoid => "sigmoid",
+            Op::Tanh => "tanh",
+            Op::MatMul => "matmul",
+            Op::Sum { .. } => "sum",
+            Op::Mean { .. } => "mean",
+            Op::Max { .. } => "max",
+            Op::Reshape => "reshape",
+            Op::Permute(_) => "permute",
+            Op::Slice { .. } => "slice",
+            Op::Concat { .. } => "concat",
+            Op::Stack { .. } => "stack",
+            Op::Softmax { .. } => "softmax",
+            Op::LogSoftmax { .. } => "log_softmax",
+            Op::CrossEntropy { .. } => "cross_entropy",
+            Op::Mse => "mse",
+            Op::Custom(c) => c.name(),
+        }
+    }
+
+    /// A longer label with the op's arguments, e.g. `sum(axes=[1])` or `param w1`.
+    pub fn label(&self) -> String {
+        match self {
+            Op::Leaf { name: Some(n) } => format!("param {n}"),
+            Op::AddScalar(c) => format!("add_scalar({c})"),
+            Op::MulScalar(c) => format!("mul_scalar({c})"),
+            Op::PowScalar(p) => format!("pow({p})"),
+            Op::Sum { axes, keepdim } | Op::Mean { axes, keepdim } => {
+                format!("{}(axes={axes:?}, keepdim={keepdim})", self.name())
+            }
+            Op::Max { axis, keepdim, .. } => format!("max(axis={axis}, keepdim={keepdim})"),
+            Op::Permute(p) => format!("permute({p:?})"),
+            Op::Slice { axis, start, end } => format!("slice(axis={axis}, {start}..{end})"),
+            Op::Concat { axis } | Op::Stack { axis } => format!("{}(axis={axis})", self.name()),
+            Op::Softmax { axis } | Op::LogSoftmax { axis } => {
+                format!("{}(axis={axis})", self.name())
+            }
+            _ => self.name().to_string(),
+        }
+    }
+}
+
+impl<T: Float> fmt::Debug for Op<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}

@@ -1,0 +1,23 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use resgrad::ndarray::{ArrayD, IxDyn};
+
+/// Uniform values in [-1, 1), seeded, in the given shape.
+pub fn uniform(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || rng.random_range(-1.0..1.0))
+}
+
+/// Uniform values whose magnitude is in [lo, lo + 1), with random sign: keeps inputs away
+/// from kinks (relu at 0) and poles (1/x at 0).
+pub fn away_from_zero(shape: &[usize], lo: f64, seed: u64) -> ArrayD<f64> {
+    uniform(shape, seed).mapv(|v| if v >= 0.0 { v + lo } else { v - lo })
+}
+
+/// Positive values in [lo, lo + 1).
+pub fn positive(shape: &[usize], lo: f64, seed: u64) -> ArrayD<f64> {
+    uniform(shape, seed).mapv(|v| v.abs() + lo)
+}
