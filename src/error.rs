@@ -90,3 +90,13 @@ impl Error {
         }
     }
 }
+
+/// The value, or a panic whose message is the error's and whose location is the caller's
+/// (every function on the way here is `#[track_caller]`).
+#[track_caller]
+pub(crate) fn or_panic<V>(r: Result<V>) -> V {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}

@@ -53,7 +53,7 @@ impl<T: Float> Var<T> {
     /// Applies a [`CustomOp`] with `self` as its first input and `others` after it.
     #[track_caller]
     pub fn apply<C: CustomOp<T> + 'static>(&self, op: C, others: &[&Var<T>]) -> Var<T> {
-        self.try_apply(op, others).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::or_panic(self.try_apply(op, others))
     }
 
     /// [`apply`](Var::apply), returning an error for operands on different tapes.

@@ -53,7 +53,7 @@ impl<T: Float> Var<T> {
         match (a.len(), b.len()) {
             (2, 2) | (3, 2) if a[a.len() - 1] != b[0] => {
                 return Err(err(format!(
-                    "the inner dimensions must match: `{}` columns on the left, `{}` rows on the right",
+                    "the inner dimensions must match: {} columns on the left, {} rows on the right",
                     a[a.len() - 1],
                     b[0]
                 )));

@@ -18,7 +18,7 @@ macro_rules! or_panic {
         /// Panics with the error message of the `try_` form of this op.
         #[track_caller]
         pub fn $name(&self, $($arg: $ty),*) -> Var<T> {
-            self.$try_name($($arg),*).unwrap_or_else(|e| panic!("{e}"))
+            crate::error::or_panic(self.$try_name($($arg),*))
         }
     };
 }

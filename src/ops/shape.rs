@@ -206,11 +206,11 @@ pub fn try_stack<T: Float>(parts: &[&Var<T>], axis: usize) -> Result<Var<T>> {
 /// Joins values along an existing `axis`. Panics with [`try_concat`]'s message.
 #[track_caller]
 pub fn concat<T: Float>(parts: &[&Var<T>], axis: usize) -> Var<T> {
-    try_concat(parts, axis).unwrap_or_else(|e| panic!("{e}"))
+    crate::error::or_panic(try_concat(parts, axis))
 }
 
 /// Stacks values of one shape along a new `axis`. Panics with [`try_stack`]'s message.
 #[track_caller]
 pub fn stack<T: Float>(parts: &[&Var<T>], axis: usize) -> Var<T> {
-    try_stack(parts, axis).unwrap_or_else(|e| panic!("{e}"))
+    crate::error::or_panic(try_stack(parts, axis))
 }

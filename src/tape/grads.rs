@@ -88,7 +88,10 @@ impl<T: Float, K: GradKey<T>> Index<&K> for Grads<T> {
     /// `grads[&x]`; panics with the reason if `x` has no gradient.
     #[track_caller]
     fn index(&self, key: &K) -> &ArrayD<T> {
-        self.try_get(key).unwrap_or_else(|why| panic!("grads[..]: {why}"))
+        match self.try_get(key) {
+            Ok(g) => g,
+            Err(why) => panic!("grads[..]: {why}"),
+        }
     }
 }
 

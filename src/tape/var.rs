@@ -95,7 +95,7 @@ impl<T: Float> Var<T> {
     /// Panics with [`try_backward`](Var::try_backward)'s error message.
     #[track_caller]
     pub fn backward(&self) -> super::Grads<T> {
-        self.try_backward().unwrap_or_else(|e| panic!("{e}"))
+        crate::error::or_panic(self.try_backward())
     }
 
     /// [`backward`](Var::backward), returning the error instead of panicking: the value is
@@ -115,7 +115,7 @@ impl<T: Float> Var<T> {
     /// (PyTorch's `y.backward(gradient)`): the result is the gradient of `sum(seed * self)`.
     #[track_caller]
     pub fn backward_with(&self, seed: ArrayD<T>) -> super::Grads<T> {
-        self.try_backward_with(seed).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::or_panic(self.try_backward_with(seed))
     }
 
     /// [`backward_with`](Var::backward_with), returning errors.
