@@ -8,7 +8,9 @@
 use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
 
 use crate::Float;
-use crate::ops::{Op, custom_backward, keepdim_shape, matmul_values, reduce_to_shape, softmax_values, sum_over};
+use crate::ops::{
+    Op, custom_backward, keepdim_shape, matmul_values, reduce_to_shape, softmax_values, sum_over,
+};
 
 type Gradients<T> = std::result::Result<Vec<Option<ArrayD<T>>>, String>;
 
@@ -73,7 +75,9 @@ pub fn backward<T: Float>(
         // d ln(a)/da = 1 / a
         Op::Log => vec![Some(g / x[0])],
         // d relu(a)/da = 1 if a > 0 else 0
-        Op::Relu => vec![Some(zip(g, x[0], |g, a| if a > T::zero() { g } else { T::zero() }))],
+        Op::Relu => vec![Some(zip(g, x[0], |g, a| {
+            if a > T::zero() { g } else { T::zero() }
+        }))],
         // d sigmoid(a)/da = y (1 - y)
         Op::Sigmoid => vec![Some(zip(g, y, |g, y| g * y * (T::one() - y)))],
         // d tanh(a)/da = 1 - y^2
@@ -88,8 +92,14 @@ pub fn backward<T: Float>(
                 want(1, &|| {
                     if a.ndim() == 3 && b.ndim() == 2 {
                         let (bm, k, n) = (a.shape()[0] * a.shape()[1], a.shape()[2], g.shape()[2]);
-                        let a2 = a.view().into_shape_with_order((bm, k)).expect("standard layout");
-                        let g2 = g.view().into_shape_with_order((bm, n)).expect("standard layout");
+                        let a2 = a
+                            .view()
+                            .into_shape_with_order((bm, k))
+                            .expect("standard layout");
+                        let g2 = g
+                            .view()
+                            .into_shape_with_order((bm, n))
+                            .expect("standard layout");
                         a2.t().dot(&g2).into_dyn()
                     } else {
                         matmul_values(&swap_last(a), g)
@@ -104,13 +114,28 @@ pub fn backward<T: Float>(
         // d mean(a)/da_i = 1 / n
         Op::Mean { axes, keepdim } => {
             let n: usize = axes.iter().map(|&a| x[0].shape()[a]).product();
-            vec![Some(expand(g, x[0].shape(), axes, *keepdim) / T::cast(n.max(1) as f64))]
+            vec![Some(
+                expand(g, x[0].shape(), axes, *keepdim) / T::cast(n.max(1) as f64),
+            )]
         }
         // d max(a)/da_i = 1 for the (first) argmax, 0 elsewhere
-        Op::Max { axis, keepdim, argmax } => {
+        Op::Max {
+            axis,
+            keepdim,
+            argmax,
+        } => {
             let mut gx = ArrayD::zeros(x[0].raw_dim());
-            let g = if *keepdim { g.index_axis(Axis(*axis), 0) } else { g.view() };
-            for ((mut lane, &gv), &i) in gx.lanes_mut(Axis(*axis)).into_iter().zip(g.iter()).zip(argmax.iter()) {
+            let g = if *keepdim {
+                g.index_axis(Axis(*axis), 0)
+            } else {
+                g.view()
+            };
+            for ((mut lane, &gv), &i) in gx
+                .lanes_mut(Axis(*axis))
+                .into_iter()
+                .zip(g.iter())
+                .zip(argmax.iter())
+            {
                 lane[i] = gv;
             }
             vec![Some(gx)]
@@ -129,12 +154,18 @@ pub fn backward<T: Float>(
             for (i, &p) in perm.iter().enumerate() {
                 inverse[p] = i;
             }
-            vec![Some(g.view().permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned())]
+            vec![Some(
+                g.view()
+                    .permuted_axes(IxDyn(&inverse))
+                    .as_standard_layout()
+                    .into_owned(),
+            )]
         }
         // slice: the gradient lands in the slice, zero elsewhere
         Op::Slice { axis, start, end } => {
             let mut gx = ArrayD::zeros(x[0].raw_dim());
-            gx.slice_axis_mut(Axis(*axis), Slice::from(*start..*end)).assign(g);
+            gx.slice_axis_mut(Axis(*axis), Slice::from(*start..*end))
+                .assign(g);
             vec![Some(gx)]
         }
         // concat: each part gets its own stretch of the gradient
@@ -144,7 +175,10 @@ pub fn backward<T: Float>(
                 .enumerate()
                 .map(|(i, xi)| {
                     let len = xi.shape()[*axis];
-                    let part = needs[i].then(|| g.slice_axis(Axis(*axis), Slice::from(at..at + len)).to_owned());
+                    let part = needs[i].then(|| {
+                        g.slice_axis(Axis(*axis), Slice::from(at..at + len))
+                            .to_owned()
+                    });
                     at += len;
                     part
                 })
@@ -213,5 +247,7 @@ fn expand<T: Float>(g: &ArrayD<T>, shape: &[usize], axes: &[usize], keepdim: boo
             .into_shape_with_order(IxDyn(&keepdim_shape(shape, axes)))
             .expect("a reduction's gradient has the reduced element count")
     };
-    kept.broadcast(IxDyn(shape)).expect("keepdim shape broadcasts to the input").to_owned()
+    kept.broadcast(IxDyn(shape))
+        .expect("keepdim shape broadcasts to the input")
+        .to_owned()
 }

@@ -109,7 +109,13 @@ impl fmt::Display for GradcheckReport {
         writeln!(
             f,
             "{:<6} {:<7} {:<26} {:>14} {:>14} {:>10} {:>10}  ok",
-            "input", "output", "worst element (in -> out)", "analytic", "numeric", "abs err", "rel err"
+            "input",
+            "output",
+            "worst element (in -> out)",
+            "analytic",
+            "numeric",
+            "abs err",
+            "rel err"
         )?;
         for p in &self.pairs {
             let at = format!("{:?} -> {:?}", p.input_index, p.output_index);
@@ -170,7 +176,11 @@ where
 }
 
 /// [`gradcheck()`] with a chosen step and tolerances.
-pub fn gradcheck_with<F, O>(f: F, inputs: &[ArrayD<f64>], config: GradcheckConfig) -> GradcheckReport
+pub fn gradcheck_with<F, O>(
+    f: F,
+    inputs: &[ArrayD<f64>],
+    config: GradcheckConfig,
+) -> GradcheckReport
 where
     F: Fn(&[Var<f64>]) -> O,
     O: Outputs,
@@ -205,7 +215,10 @@ type Jacobians = Vec<Vec<Array2<f64>>>;
 
 /// Row `j` of `d out / d in` is the gradient of `out[j]`: one backward pass per output element.
 /// Also returns the output shapes, to report indices in them.
-fn analytic_jacobians<F, O>(f: &F, inputs: &[ArrayD<f64>]) -> Result<(Jacobians, Vec<Vec<usize>>), String>
+fn analytic_jacobians<F, O>(
+    f: &F,
+    inputs: &[ArrayD<f64>],
+) -> Result<(Jacobians, Vec<Vec<usize>>), String>
 where
     F: Fn(&[Var<f64>]) -> O,
     O: Outputs,
@@ -215,8 +228,10 @@ where
     let outs = f(&vars).into_outputs();
     let mut jac = Vec::new();
     for out in &outs {
-        let mut per_input: Vec<Array2<f64>> =
-            inputs.iter().map(|x| Array2::zeros((out.len(), x.len()))).collect();
+        let mut per_input: Vec<Array2<f64>> = inputs
+            .iter()
+            .map(|x| Array2::zeros((out.len(), x.len())))
+            .collect();
         for j in 0..out.len() {
             let mut seed = ArrayD::zeros(out.value().raw_dim());
             if let Some(s) = seed.iter_mut().nth(j) {
@@ -246,12 +261,21 @@ where
         let tape = Tape::new_f64();
         tape.set_recording(false);
         let vars: Vec<Var<f64>> = xs.iter().map(|x| tape.var(x.clone())).collect();
-        f(&vars).into_outputs().iter().map(|o| o.value().clone()).collect()
+        f(&vars)
+            .into_outputs()
+            .iter()
+            .map(|o| o.value().clone())
+            .collect()
     };
     let base = eval(inputs);
     let mut jac: Jacobians = base
         .iter()
-        .map(|o| inputs.iter().map(|x| Array2::zeros((o.len(), x.len()))).collect())
+        .map(|o| {
+            inputs
+                .iter()
+                .map(|x| Array2::zeros((o.len(), x.len())))
+                .collect()
+        })
         .collect();
     let mut xs: Vec<ArrayD<f64>> = inputs.to_vec();
     for i in 0..inputs.len() {
@@ -294,7 +318,11 @@ fn compare(
         }
     }
     let (jo, ji, score) = worst;
-    let (analytic, numeric) = if a.is_empty() { (0.0, 0.0) } else { (a[[jo, ji]], n[[jo, ji]]) };
+    let (analytic, numeric) = if a.is_empty() {
+        (0.0, 0.0)
+    } else {
+        (a[[jo, ji]], n[[jo, ji]])
+    };
     let abs_err = (analytic - numeric).abs();
     PairReport {
         input,
@@ -304,7 +332,11 @@ fn compare(
         analytic,
         numeric,
         abs_err,
-        rel_err: if numeric != 0.0 { abs_err / numeric.abs() } else { abs_err },
+        rel_err: if numeric != 0.0 {
+            abs_err / numeric.abs()
+        } else {
+            abs_err
+        },
         passed: score <= 1.0,
     }
 }

@@ -92,7 +92,13 @@ impl<T: Float> Tape<T> {
                     shape: node.value.shape().to_vec(),
                     data: summarize(&node.value),
                     grad: grads.and_then(|g| g.by_id(i)).map(summarize),
-                    parents: node.parents.as_slice().iter().copied().filter(drawn).collect(),
+                    parents: node
+                        .parents
+                        .as_slice()
+                        .iter()
+                        .copied()
+                        .filter(drawn)
+                        .collect(),
                 }
             })
             .collect();
@@ -103,17 +109,24 @@ impl<T: Float> Tape<T> {
 impl<T: Float> Var<T> {
     /// The graph of everything this value was computed from.
     pub fn graph(&self) -> Graph {
-        self.tape.graph_of(Some(self.node.unwrap_or(0)), None).only_if(self.node.is_some())
+        self.tape
+            .graph_of(Some(self.node.unwrap_or(0)), None)
+            .only_if(self.node.is_some())
     }
 
     /// The graph of everything this value was computed from, with gradients.
     pub fn graph_with(&self, grads: &Grads<T>) -> Graph {
-        self.tape.graph_of(Some(self.node.unwrap_or(0)), Some(grads)).only_if(self.node.is_some())
+        self.tape
+            .graph_of(Some(self.node.unwrap_or(0)), Some(grads))
+            .only_if(self.node.is_some())
     }
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 const BOX_W: f64 = 210.0;
@@ -124,7 +137,14 @@ const PAD: f64 = 10.0;
 
 impl Graph {
     fn only_if(self, recorded: bool) -> Graph {
-        if recorded { self } else { Graph { nodes: vec![], omitted: 0 } }
+        if recorded {
+            self
+        } else {
+            Graph {
+                nodes: vec![],
+                omitted: 0,
+            }
+        }
     }
 
     fn lines(n: &GraphNode) -> Vec<String> {
@@ -141,10 +161,20 @@ impl Graph {
 
     /// Graphviz DOT text (left to right, one record per node).
     pub fn to_dot(&self) -> String {
-        let mut s = String::from("digraph tape {\n  rankdir=LR;\n  node [shape=record, fontname=\"monospace\"];\n");
+        let mut s = String::from(
+            "digraph tape {\n  rankdir=LR;\n  node [shape=record, fontname=\"monospace\"];\n",
+        );
         for n in &self.nodes {
-            let label = Self::lines(n).iter().map(|l| l.replace('|', "/").replace(['{', '}'], "")).collect::<Vec<_>>();
-            let _ = writeln!(s, "  n{} [label=\"{{{}}}\"];", n.id, label.join(" | ").replace('"', "'"));
+            let label = Self::lines(n)
+                .iter()
+                .map(|l| l.replace('|', "/").replace(['{', '}'], ""))
+                .collect::<Vec<_>>();
+            let _ = writeln!(
+                s,
+                "  n{} [label=\"{{{}}}\"];",
+                n.id,
+                label.join(" | ").replace('"', "'")
+            );
             for p in &n.parents {
                 let _ = writeln!(s, "  n{p} -> n{};", n.id);
             }
@@ -159,7 +189,25 @@ impl Graph {
         let index = |id: NodeId| self.nodes.binary_search_by_key(&id, |n| n.id).ok();
         let mut depth = vec![0usize; self.nodes.len()];
         for (k, n) in self.nodes.iter().enumerate() {
-            depth[k] = n.parents.iter().filter_map(|&p| index(p)).map(|j| depth[j] + 1).max().unwrap_or(0);
+            depth[k] = n
+                .parents
+                .iter()
+                .filter_map(|&p| index(p))
+                .map(|j| depth[j] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        // Leaves move right, to just before their first use, so their edges stay short.
+        let mut first_use = vec![usize::MAX; self.nodes.len()];
+        for (k, n) in self.nodes.iter().enumerate() {
+            for j in n.parents.iter().filter_map(|&p| index(p)) {
+                first_use[j] = first_use[j].min(depth[k]);
+            }
+        }
+        for (k, n) in self.nodes.iter().enumerate() {
+            if n.parents.is_empty() && first_use[k] != usize::MAX {
+                depth[k] = first_use[k] - 1;
+            }
         }
         let box_h = |n: &GraphNode| Self::lines(n).len() as f64 * LINE_H + 8.0;
         let mut col_y = vec![PAD; depth.iter().max().map_or(1, |d| d + 1)];
@@ -171,7 +219,9 @@ impl Graph {
             pos.push((x, y));
         }
         let width = PAD * 2.0 + col_y.len() as f64 * (BOX_W + GAP_X) - GAP_X;
-        let height = col_y.iter().cloned().fold(PAD, f64::max) + PAD + if self.omitted > 0 { 20.0 } else { 0.0 };
+        let height = col_y.iter().cloned().fold(PAD, f64::max)
+            + PAD
+            + if self.omitted > 0 { 20.0 } else { 0.0 };
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -196,14 +246,22 @@ impl Graph {
         }
         for (k, n) in self.nodes.iter().enumerate() {
             let (x, y) = pos[k];
-            let fill = if n.parents.is_empty() { "#e8f1fb" } else { "#fdf6e3" };
+            let fill = if n.parents.is_empty() {
+                "#e8f1fb"
+            } else {
+                "#fdf6e3"
+            };
             let _ = writeln!(
                 s,
                 r##"<rect x="{x:.1}" y="{y:.1}" width="{BOX_W}" height="{:.1}" rx="4" fill="{fill}" stroke="#333"/>"##,
                 box_h(n)
             );
             for (li, line) in Self::lines(n).iter().enumerate() {
-                let weight = if li == 0 { r#" font-weight="bold""# } else { "" };
+                let weight = if li == 0 {
+                    r#" font-weight="bold""#
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     s,
                     r#"<text x="{:.1}" y="{:.1}"{weight}>{}</text>"#,
@@ -232,7 +290,10 @@ impl Graph {
 
     /// Shows the graph inline in an evcxr notebook.
     pub fn evcxr_display(&self) {
-        println!("EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT", self.to_svg());
+        println!(
+            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
+            self.to_svg()
+        );
     }
 }
 

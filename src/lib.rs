@@ -20,6 +20,8 @@
 #![warn(missing_docs)]
 
 pub mod backward;
+pub mod bench;
+pub mod data;
 mod error;
 mod float;
 pub mod gradcheck;

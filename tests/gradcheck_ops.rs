@@ -34,21 +34,30 @@ const BROADCAST_CASES: &[(&[usize], &[usize])] = &[
 #[test]
 fn add_with_broadcasting() {
     for (i, (a, b)) in BROADCAST_CASES.iter().enumerate() {
-        check(|v| &v[0] + &v[1], &[uniform(a, i as u64), uniform(b, 100 + i as u64)]);
+        check(
+            |v| &v[0] + &v[1],
+            &[uniform(a, i as u64), uniform(b, 100 + i as u64)],
+        );
     }
 }
 
 #[test]
 fn sub_with_broadcasting() {
     for (i, (a, b)) in BROADCAST_CASES.iter().enumerate() {
-        check(|v| &v[0] - &v[1], &[uniform(a, i as u64), uniform(b, 100 + i as u64)]);
+        check(
+            |v| &v[0] - &v[1],
+            &[uniform(a, i as u64), uniform(b, 100 + i as u64)],
+        );
     }
 }
 
 #[test]
 fn mul_with_broadcasting() {
     for (i, (a, b)) in BROADCAST_CASES.iter().enumerate() {
-        check(|v| &v[0] * &v[1], &[uniform(a, i as u64), uniform(b, 100 + i as u64)]);
+        check(
+            |v| &v[0] * &v[1],
+            &[uniform(a, i as u64), uniform(b, 100 + i as u64)],
+        );
     }
 }
 
@@ -102,17 +111,26 @@ fn activations() {
 
 #[test]
 fn matmul_2d() {
-    check(|v| v[0].matmul(&v[1]), &[uniform(&[3, 4], 11), uniform(&[4, 2], 12)]);
+    check(
+        |v| v[0].matmul(&v[1]),
+        &[uniform(&[3, 4], 11), uniform(&[4, 2], 12)],
+    );
 }
 
 #[test]
 fn matmul_batched() {
-    check(|v| v[0].matmul(&v[1]), &[uniform(&[2, 3, 4], 13), uniform(&[2, 4, 2], 14)]);
+    check(
+        |v| v[0].matmul(&v[1]),
+        &[uniform(&[2, 3, 4], 13), uniform(&[2, 4, 2], 14)],
+    );
 }
 
 #[test]
 fn matmul_batch_times_matrix() {
-    check(|v| v[0].matmul(&v[1]), &[uniform(&[2, 3, 4], 15), uniform(&[4, 5], 16)]);
+    check(
+        |v| v[0].matmul(&v[1]),
+        &[uniform(&[2, 3, 4], 15), uniform(&[4, 5], 16)],
+    );
 }
 
 // ---- reductions ----
@@ -164,7 +182,10 @@ fn permute_and_transpose() {
     check(|v| v[0].t(), &x);
     // Non-trivial downstream use, so that a wrong inverse permutation shows.
     let w = uniform(&[2, 2], 23);
-    check(|v| v[0].permute(&[1, 2, 0]).matmul(&v[1]).tanh(), &[x[0].clone(), w]);
+    check(
+        |v| v[0].permute(&[1, 2, 0]).matmul(&v[1]).tanh(),
+        &[x[0].clone(), w],
+    );
 }
 
 #[test]
@@ -177,11 +198,18 @@ fn slice_along_an_axis() {
 
 #[test]
 fn concat_and_stack() {
-    let (a, b, c) = (uniform(&[2, 3], 25), uniform(&[2, 1], 26), uniform(&[2, 2], 27));
+    let (a, b, c) = (
+        uniform(&[2, 3], 25),
+        uniform(&[2, 1], 26),
+        uniform(&[2, 2], 27),
+    );
     check(|v| concat(&[&v[0], &v[1], &v[2]], 1), &[a.clone(), b, c]);
     let (d, e) = (uniform(&[2, 3], 28), uniform(&[2, 3], 29));
     for axis in 0..3 {
-        check(|v| stack(&[&v[0], &v[1], &v[2]], axis), &[a.clone(), d.clone(), e.clone()]);
+        check(
+            |v| stack(&[&v[0], &v[1], &v[2]], axis),
+            &[a.clone(), d.clone(), e.clone()],
+        );
     }
     // A part used twice gets both gradients.
     check(|v| concat(&[&v[0], &v[0]], 0).tanh(), &[d]);
@@ -206,7 +234,10 @@ fn cross_entropy_from_logits() {
 
 #[test]
 fn mean_squared_error() {
-    check(|v| v[0].mse(&v[1]), &[uniform(&[3, 2], 32), uniform(&[3, 2], 33)]);
+    check(
+        |v| v[0].mse(&v[1]),
+        &[uniform(&[3, 2], 32), uniform(&[3, 2], 33)],
+    );
 }
 
 // ---- composition: the chain rule and accumulation through shared values ----
@@ -230,5 +261,8 @@ fn a_small_mlp_end_to_end() {
 
 #[test]
 fn a_value_used_several_times() {
-    check(|v| (&v[0] * &v[0] + &v[0]).sigmoid() * &v[0], &[uniform(&[4], 38)]);
+    check(
+        |v| (&v[0] * &v[0] + &v[0]).sigmoid() * &v[0],
+        &[uniform(&[4], 38)],
+    );
 }

@@ -41,13 +41,19 @@ fn x() -> ArrayD<f64> {
 
 #[test]
 fn a_correct_custom_rule_passes() {
-    let report = gradcheck(|v: &[Var<f64>]| v[0].apply(Square { factor: 1.0 }, &[]), &[x()]);
+    let report = gradcheck(
+        |v: &[Var<f64>]| v[0].apply(Square { factor: 1.0 }, &[]),
+        &[x()],
+    );
     assert!(report.passed(), "{report}");
 }
 
 #[test]
 fn a_backward_off_by_one_percent_is_rejected() {
-    let report = gradcheck(|v: &[Var<f64>]| v[0].apply(Square { factor: 1.01 }, &[]), &[x()]);
+    let report = gradcheck(
+        |v: &[Var<f64>]| v[0].apply(Square { factor: 1.01 }, &[]),
+        &[x()],
+    );
     assert!(!report.passed(), "a 1% error slipped through:\n{report}");
     let worst = &report.pairs[0];
     assert!(!worst.passed);
@@ -60,13 +66,19 @@ fn a_backward_off_by_one_percent_is_rejected() {
 #[test]
 fn add_routing_gradient_to_one_parent_only_is_rejected() {
     let b = array![[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]].into_dyn();
-    let report = gradcheck(|v: &[Var<f64>]| v[0].apply(AddToFirstOnly, &[&v[1]]).tanh(), &[x(), b]);
+    let report = gradcheck(
+        |v: &[Var<f64>]| v[0].apply(AddToFirstOnly, &[&v[1]]).tanh(),
+        &[x(), b],
+    );
     assert!(!report.passed());
     // The first input's derivative is right; the second's is the one named as wrong.
     assert!(report.pairs[0].passed, "{report}");
     assert!(!report.pairs[1].passed, "{report}");
     assert_eq!(report.pairs[1].analytic, 0.0);
-    assert!(report.to_string().contains("FAILED (1 of 2 pairs)"), "{report}");
+    assert!(
+        report.to_string().contains("FAILED (1 of 2 pairs)"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -74,7 +86,12 @@ fn the_same_wrong_rule_in_a_larger_graph_is_still_caught() {
     // The broken op sits in the middle of an MLP-like expression.
     let w = array![[0.3, -0.2], [0.1, 0.4], [-0.5, 0.25]].into_dyn();
     let report = gradcheck(
-        |v: &[Var<f64>]| v[0].apply(Square { factor: 1.01 }, &[]).matmul(&v[1]).sigmoid().sum(),
+        |v: &[Var<f64>]| {
+            v[0].apply(Square { factor: 1.01 }, &[])
+                .matmul(&v[1])
+                .sigmoid()
+                .sum()
+        },
         &[x(), w],
     );
     assert!(!report.pairs[0].passed, "{report}");

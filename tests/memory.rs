@@ -40,7 +40,9 @@ struct Mlp {
 
 impl Mlp {
     fn new() -> Self {
-        let w = |r: usize, c: usize, s: f32| Array2::from_shape_fn((r, c), |(i, j)| ((i * c + j) as f32 * s).sin() * 0.1);
+        let w = |r: usize, c: usize, s: f32| {
+            Array2::from_shape_fn((r, c), |(i, j)| ((i * c + j) as f32 * s).sin() * 0.1)
+        };
         Mlp {
             w1: Param::new("w1", w(16, 64, 0.37)),
             b1: Param::new("b1", Array1::<f32>::zeros(64)),
@@ -52,11 +54,21 @@ impl Mlp {
     /// keep it (the leaky variant used as a negative control).
     fn step(&self, x: &Array2<f32>, labels: &[usize], keep: bool) -> Option<Tape> {
         let tape = Tape::new();
-        let (w1, b1, w2) = (tape.param(&self.w1), tape.param(&self.b1), tape.param(&self.w2));
+        let (w1, b1, w2) = (
+            tape.param(&self.w1),
+            tape.param(&self.b1),
+            tape.param(&self.w2),
+        );
         let x = tape.constant(x.clone());
-        let loss = (x.matmul(&w1) + &b1).relu().matmul(&w2).cross_entropy(labels);
+        let loss = (x.matmul(&w1) + &b1)
+            .relu()
+            .matmul(&w2)
+            .cross_entropy(labels);
         let grads = loss.backward();
-        let updates: Vec<_> = [&self.w1, &self.b1, &self.w2].iter().map(|p| grads[*p].clone()).collect();
+        let updates: Vec<_> = [&self.w1, &self.b1, &self.w2]
+            .iter()
+            .map(|p| grads[*p].clone())
+            .collect();
         drop(grads);
         drop(loss);
         let kept = keep.then(|| tape.clone());
@@ -82,14 +94,25 @@ fn a_thousand_recorded_and_dropped_steps_keep_memory_flat() {
         }
     }
     let growth = live() - at_step_10;
-    assert!(growth.abs() <= 1024, "memory grew by {growth} bytes over 990 steps");
+    assert!(
+        growth.abs() <= 1024,
+        "memory grew by {growth} bytes over 990 steps"
+    );
 
     // Negative control: keeping each step's tape alive must show up as growth, so the
     // measurement above can see a leak. One step's graph is tens of kilobytes.
     let before = live();
-    let kept: Vec<Tape> = (0..20).filter_map(|_| model.step(&x, &labels, true)).collect();
+    let kept: Vec<Tape> = (0..20)
+        .filter_map(|_| model.step(&x, &labels, true))
+        .collect();
     let leaked = live() - before;
-    assert!(leaked > 20 * 10_000, "keeping 20 tapes only grew memory by {leaked} bytes");
+    assert!(
+        leaked > 20 * 10_000,
+        "keeping 20 tapes only grew memory by {leaked} bytes"
+    );
     drop(kept);
-    assert!((live() - before).abs() <= 1024, "dropping the kept tapes freed their memory");
+    assert!(
+        (live() - before).abs() <= 1024,
+        "dropping the kept tapes freed their memory"
+    );
 }

@@ -57,7 +57,10 @@ fn a_chain_of_a_million_nodes_backpropagates_without_recursion() {
     // y = c^n x + ..., so dy/dx = c^n.
     let expected = c.powi(500_000);
     let got = grads[&x][IxDyn(&[])];
-    assert!((got - expected).abs() < 1e-9 * expected, "{got} vs {expected}");
+    assert!(
+        (got - expected).abs() < 1e-9 * expected,
+        "{got} vs {expected}"
+    );
     drop(grads);
     drop(y);
     drop(tape); // dropping a million nodes must not recurse either
@@ -78,7 +81,11 @@ fn no_grad_records_nothing_and_computes_the_same_values() {
     let y = (&plain * &x).sum();
     let grads = y.backward();
     assert_eq!(grads[&x], plain.value().clone());
-    let err = tape.no_grad(|| plain.sum()).try_backward().unwrap_err().to_string();
+    let err = tape
+        .no_grad(|| plain.sum())
+        .try_backward()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not recording"), "{err}");
 }
 
@@ -91,9 +98,14 @@ fn the_tape_prints_one_line_per_node() {
     let text = tape.to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1 + 5, "{text}");
-    assert!(lines[3].starts_with("#2") && lines[3].contains("matmul") && lines[3].contains("[1, 1]"));
+    assert!(
+        lines[3].starts_with("#2") && lines[3].contains("matmul") && lines[3].contains("[1, 1]")
+    );
     assert!(lines[3].contains("<- #0, #1"), "{text}");
-    assert!(lines[5].contains("sum") && lines[5].contains("<- #3"), "{text}");
+    assert!(
+        lines[5].contains("sum") && lines[5].contains("<- #3"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -105,14 +117,21 @@ fn the_graph_draws_one_box_per_node_with_values_and_gradients() {
     let y = (&a * &b).tanh();
     let grads = y.backward();
     let g = y.graph_with(&grads);
-    assert_eq!(g.nodes.len(), 4, "the unrelated input is not an ancestor of y");
+    assert_eq!(
+        g.nodes.len(),
+        4,
+        "the unrelated input is not an ancestor of y"
+    );
     let svg = g.to_svg();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     for op in ["#0 input", "#3 mul", "#4 tanh", "grad"] {
         assert!(svg.contains(op), "missing {op} in\n{svg}");
     }
     let dot = g.to_dot();
-    assert!(dot.contains("n0 -> n3") && dot.contains("n1 -> n3") && dot.contains("n3 -> n4"), "{dot}");
+    assert!(
+        dot.contains("n0 -> n3") && dot.contains("n1 -> n3") && dot.contains("n3 -> n4"),
+        "{dot}"
+    );
     assert_eq!(tape.graph().nodes.len(), 5);
     let _ = unrelated;
 }
@@ -138,10 +157,18 @@ fn a_broadcast_mismatch_names_the_op_the_shapes_the_rule_and_the_caller() {
     let err = a.try_add(&b).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::Shape { .. }));
-    for part in ["add", "[2, 3] and [4]", "broadcast", "axis -1 has lengths 3 and 4"] {
+    for part in [
+        "add",
+        "[2, 3] and [4]",
+        "broadcast",
+        "axis -1 has lengths 3 and 4",
+    ] {
         assert!(msg.contains(part), "missing `{part}` in: {msg}");
     }
-    assert!(msg.contains(&format!("tests/tape.rs:{line}")), "no caller location in: {msg}");
+    assert!(
+        msg.contains(&format!("tests/tape.rs:{line}")),
+        "no caller location in: {msg}"
+    );
 }
 
 #[test]
@@ -156,7 +183,9 @@ fn the_panicking_form_panics_with_the_same_message() {
     // Same text except the caller's line.
     let strip = |s: &str| s.split(" (called at").next().unwrap().to_string();
     assert_eq!(strip(msg), strip(&expected));
-    assert!(msg.contains("matmul") && msg.contains("[2, 3] and [4, 5]") && msg.contains("3 columns"));
+    assert!(
+        msg.contains("matmul") && msg.contains("[2, 3] and [4, 5]") && msg.contains("3 columns")
+    );
 }
 
 #[test]
@@ -199,7 +228,10 @@ fn every_shape_checked_op_has_a_try_form_that_returns_an_error() {
     ];
     for (op, result) in cases {
         let msg = result.unwrap_err().to_string();
-        assert!(msg.starts_with(op), "expected an error from {op}, got: {msg}");
+        assert!(
+            msg.starts_with(op),
+            "expected an error from {op}, got: {msg}"
+        );
         assert!(msg.contains("tests/tape.rs:"), "no location in: {msg}");
     }
 }
@@ -209,7 +241,10 @@ fn cross_entropy_labels_out_of_range_are_named() {
     let tape = Tape::new();
     let logits = tape.var(ArrayD::<f32>::zeros(IxDyn(&[2, 3])));
     let msg = logits.try_cross_entropy(&[0, 3]).unwrap_err().to_string();
-    assert!(msg.contains("label 3 (row 1)") && msg.contains("3 classes"), "{msg}");
+    assert!(
+        msg.contains("label 3 (row 1)") && msg.contains("3 classes"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -226,7 +261,10 @@ fn backward_from_a_non_scalar_says_how_to_fix_it() {
     let tape = Tape::new();
     let x = tape.var(array![1.0f32, 2.0]);
     let msg = (&x * 2.0).try_backward().unwrap_err().to_string();
-    assert!(msg.contains("scalar") && msg.contains("[2]") && msg.contains(".sum()"), "{msg}");
+    assert!(
+        msg.contains("scalar") && msg.contains("[2]") && msg.contains(".sum()"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -274,7 +312,10 @@ fn anomaly_mode_names_the_op_whose_backward_made_an_infinity() {
     let x = tape.var(array![0.0f32, 4.0]);
     let line = line!() + 1;
     let y = x.sqrt().sum(); // d sqrt(x)/dx = 1 / (2 sqrt x) is infinite at 0
-    assert!(tape.first_anomaly().is_none(), "the forward values are finite");
+    assert!(
+        tape.first_anomaly().is_none(),
+        "the forward values are finite"
+    );
     let msg = y.try_backward().unwrap_err().to_string();
     assert!(msg.contains("backward of op `sqrt`"), "{msg}");
     assert!(msg.contains(&format!("tests/tape.rs:{line}")), "{msg}");

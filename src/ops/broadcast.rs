@@ -7,7 +7,10 @@ use crate::Float;
 /// The broadcast shape of `a` and `b` under NumPy's rule (align trailing axes; each pair of
 /// lengths must be equal or contain a 1), or the first axis (counted from the end, 1-based)
 /// where they clash.
-pub(crate) fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, (usize, usize, usize)> {
+pub(crate) fn broadcast_shape(
+    a: &[usize],
+    b: &[usize],
+) -> Result<Vec<usize>, (usize, usize, usize)> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for k in 1..=n {

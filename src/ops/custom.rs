@@ -34,7 +34,12 @@ pub trait CustomOp<T: Float> {
     fn forward(&self, inputs: &[&ArrayD<T>]) -> ArrayD<T>;
     /// One gradient per input, each of that input's shape, given the inputs, the output
     /// and the gradient of the output `grad`.
-    fn backward(&self, inputs: &[&ArrayD<T>], output: &ArrayD<T>, grad: &ArrayD<T>) -> Vec<ArrayD<T>>;
+    fn backward(
+        &self,
+        inputs: &[&ArrayD<T>],
+        output: &ArrayD<T>,
+        grad: &ArrayD<T>,
+    ) -> Vec<ArrayD<T>>;
 }
 
 impl<T: Float> Tape<T> {

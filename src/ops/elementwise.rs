@@ -37,7 +37,9 @@ impl<T: Float> Var<T> {
                     loc,
                 )
             })?;
-            let av = a.broadcast(shape.clone()).expect("checked by broadcast_shape");
+            let av = a
+                .broadcast(shape.clone())
+                .expect("checked by broadcast_shape");
             let bv = b.broadcast(shape).expect("checked by broadcast_shape");
             Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y))
         };
@@ -99,19 +101,31 @@ impl<T: Float> Var<T> {
     /// `self + c` for a scalar `c`. Same as `&a + c`.
     #[track_caller]
     pub fn add_scalar(&self, c: T) -> Var<T> {
-        self.unary(Op::AddScalar(c.as_f64()), move |x| x + c, Location::caller())
+        self.unary(
+            Op::AddScalar(c.as_f64()),
+            move |x| x + c,
+            Location::caller(),
+        )
     }
 
     /// `self * c` for a scalar `c`. Same as `&a * c`.
     #[track_caller]
     pub fn scale(&self, c: T) -> Var<T> {
-        self.unary(Op::MulScalar(c.as_f64()), move |x| x * c, Location::caller())
+        self.unary(
+            Op::MulScalar(c.as_f64()),
+            move |x| x * c,
+            Location::caller(),
+        )
     }
 
     /// `self ^ p` elementwise, for a scalar exponent `p`.
     #[track_caller]
     pub fn powf(&self, p: T) -> Var<T> {
-        self.unary(Op::PowScalar(p.as_f64()), move |x| x.powf(p), Location::caller())
+        self.unary(
+            Op::PowScalar(p.as_f64()),
+            move |x| x.powf(p),
+            Location::caller(),
+        )
     }
 
     /// Square root, elementwise.
@@ -135,7 +149,11 @@ impl<T: Float> Var<T> {
     /// `max(self, 0)`, elementwise.
     #[track_caller]
     pub fn relu(&self) -> Var<T> {
-        self.unary(Op::Relu, |x| if x > T::zero() { x } else { T::zero() }, Location::caller())
+        self.unary(
+            Op::Relu,
+            |x| if x > T::zero() { x } else { T::zero() },
+            Location::caller(),
+        )
     }
 
     /// The logistic function `1 / (1 + e^-x)`, elementwise.

@@ -32,10 +32,15 @@ pub(crate) fn matmul_values<T: Float>(a: &ArrayD<T>, b: &ArrayD<T>) -> ArrayD<T>
         (3, 2) => {
             // A batch of matrices times one matrix is one tall matrix product.
             let (batch, m, k) = (a.shape()[0], a.shape()[1], a.shape()[2]);
-            let flat = a.view().into_shape_with_order((batch * m, k)).expect("standard layout");
+            let flat = a
+                .view()
+                .into_shape_with_order((batch * m, k))
+                .expect("standard layout");
             let out = flat.dot(&view2(b));
             let n = out.shape()[1];
-            out.into_shape_with_order((batch, m, n)).expect("standard layout").into_dyn()
+            out.into_shape_with_order((batch, m, n))
+                .expect("standard layout")
+                .into_dyn()
         }
         _ => unreachable!("matmul_values: shapes are checked by try_matmul"),
     }

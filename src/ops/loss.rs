@@ -14,12 +14,21 @@ use crate::{Float, Var};
 ///
 /// Subtracting the max makes the largest exponent `e^0 = 1`, so nothing overflows even for
 /// logits of 1e4, and the sum is at least 1, so its log is finite.
-pub(crate) fn shifted_and_logsumexp<T: Float>(x: &ArrayD<T>, axis: usize) -> (ArrayD<T>, ArrayD<T>) {
+pub(crate) fn shifted_and_logsumexp<T: Float>(
+    x: &ArrayD<T>,
+    axis: usize,
+) -> (ArrayD<T>, ArrayD<T>) {
     let m = x
-        .map_axis(Axis(axis), |lane| lane.fold(T::neg_infinity(), |a, &b| a.max(b)))
+        .map_axis(Axis(axis), |lane| {
+            lane.fold(T::neg_infinity(), |a, &b| a.max(b))
+        })
         .insert_axis(Axis(axis));
     let shifted = x - &m;
-    let lse = shifted.mapv(T::exp).sum_axis(Axis(axis)).mapv(T::ln).insert_axis(Axis(axis));
+    let lse = shifted
+        .mapv(T::exp)
+        .sum_axis(Axis(axis))
+        .mapv(T::ln)
+        .insert_axis(Axis(axis));
     (shifted, lse)
 }
 
@@ -45,7 +54,9 @@ impl<T: Float> Var<T> {
         let loc = Location::caller();
         check_axes("log_softmax", self.shape(), &[axis], loc)?;
         let (shifted, lse) = shifted_and_logsumexp(&self.value, axis);
-        Ok(self.tape.record(Op::LogSoftmax { axis }, &[self], shifted - &lse, loc))
+        Ok(self
+            .tape
+            .record(Op::LogSoftmax { axis }, &[self], shifted - &lse, loc))
     }
 
     /// Mean cross-entropy of logits `[N, C]` against `N` integer labels in `0..C`,
@@ -66,7 +77,10 @@ impl<T: Float> Var<T> {
         if labels.len() != n {
             return Err(Error::argument(
                 "cross_entropy",
-                format!("got {} labels for {n} rows of logits (shape {s:?}); give one label per row", labels.len()),
+                format!(
+                    "got {} labels for {n} rows of logits (shape {s:?}); give one label per row",
+                    labels.len()
+                ),
                 loc,
             ));
         }
@@ -106,7 +120,12 @@ impl<T: Float> Var<T> {
             ));
         }
         let n = T::cast(self.len().max(1) as f64);
-        let total: T = self.value.iter().zip(target.value.iter()).map(|(&a, &b)| (a - b) * (a - b)).sum();
+        let total: T = self
+            .value
+            .iter()
+            .zip(target.value.iter())
+            .map(|(&a, &b)| (a - b) * (a - b))
+            .sum();
         let out = ArrayD::from_elem(IxDyn(&[]), total / n);
         Ok(self.tape.record(Op::Mse, &[self, target], out, loc))
     }

@@ -32,8 +32,8 @@ mod reduce;
 mod shape;
 
 pub(crate) use broadcast::{broadcast_shape, reduce_to_shape};
-pub(crate) use custom::custom_backward;
 pub use custom::CustomOp;
+pub(crate) use custom::custom_backward;
 pub(crate) use linalg::matmul_values;
 pub(crate) use loss::softmax_values;
 pub(crate) use reduce::{keepdim_shape, sum_over};

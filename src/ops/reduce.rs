@@ -10,12 +10,21 @@ use crate::error::{Error, Result};
 use crate::{Float, Var};
 
 /// Checks that `axes` are distinct and below `ndim`, and returns them ascending.
-pub(crate) fn check_axes(op: &str, shape: &[usize], axes: &[usize], loc: &Location<'_>) -> Result<Vec<usize>> {
+pub(crate) fn check_axes(
+    op: &str,
+    shape: &[usize],
+    axes: &[usize],
+    loc: &Location<'_>,
+) -> Result<Vec<usize>> {
     let mut sorted = axes.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     if sorted.len() != axes.len() {
-        return Err(Error::argument(op, format!("axes {axes:?} name an axis twice"), loc));
+        return Err(Error::argument(
+            op,
+            format!("axes {axes:?} name an axis twice"),
+            loc,
+        ));
     }
     if let Some(&bad) = sorted.iter().find(|&&a| a >= shape.len()) {
         return Err(Error::argument(
@@ -59,7 +68,10 @@ impl<T: Float> Var<T> {
     pub fn sum(&self) -> Var<T> {
         let axes: Vec<usize> = (0..self.ndim()).collect();
         let out = ArrayD::from_elem(IxDyn(&[]), self.value.sum());
-        let op = Op::Sum { axes, keepdim: false };
+        let op = Op::Sum {
+            axes,
+            keepdim: false,
+        };
         self.tape.record(op, &[self], out, Location::caller())
     }
 
@@ -69,7 +81,10 @@ impl<T: Float> Var<T> {
         let axes: Vec<usize> = (0..self.ndim()).collect();
         let n = T::cast(self.len().max(1) as f64);
         let out = ArrayD::from_elem(IxDyn(&[]), self.value.sum() / n);
-        let op = Op::Mean { axes, keepdim: false };
+        let op = Op::Mean {
+            axes,
+            keepdim: false,
+        };
         self.tape.record(op, &[self], out, Location::caller())
     }
 
@@ -79,7 +94,9 @@ impl<T: Float> Var<T> {
         let loc = Location::caller();
         let axes = check_axes("sum", self.shape(), axes, loc)?;
         let out = sum_over(&self.value, &axes, keepdim);
-        Ok(self.tape.record(Op::Sum { axes, keepdim }, &[self], out, loc))
+        Ok(self
+            .tape
+            .record(Op::Sum { axes, keepdim }, &[self], out, loc))
     }
 
     /// The mean over `axes`; `keepdim` keeps them with length 1.
@@ -89,7 +106,9 @@ impl<T: Float> Var<T> {
         let axes = check_axes("mean", self.shape(), axes, loc)?;
         let count: usize = axes.iter().map(|&a| self.shape()[a]).product();
         let out = sum_over(&self.value, &axes, keepdim) / T::cast(count.max(1) as f64);
-        Ok(self.tape.record(Op::Mean { axes, keepdim }, &[self], out, loc))
+        Ok(self
+            .tape
+            .record(Op::Mean { axes, keepdim }, &[self], out, loc))
     }
 
     /// The maximum along `axis`. Its gradient goes to the first maximal element.
@@ -100,7 +119,10 @@ impl<T: Float> Var<T> {
         if self.shape()[axis] == 0 {
             return Err(Error::argument(
                 "max",
-                format!("axis {axis} of shape {:?} is empty; a maximum needs one element", self.shape()),
+                format!(
+                    "axis {axis} of shape {:?} is empty; a maximum needs one element",
+                    self.shape()
+                ),
                 loc,
             ));
         }
@@ -118,7 +140,16 @@ impl<T: Float> Var<T> {
             out = out.insert_axis(Axis(axis));
         }
         let argmax = Rc::new(best.iter().map(|&(_, a)| a).collect());
-        Ok(self.tape.record(Op::Max { axis, keepdim, argmax }, &[self], out, loc))
+        Ok(self.tape.record(
+            Op::Max {
+                axis,
+                keepdim,
+                argmax,
+            },
+            &[self],
+            out,
+            loc,
+        ))
     }
 
     or_panic!(

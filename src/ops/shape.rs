@@ -37,7 +37,12 @@ impl<T: Float> Var<T> {
     pub fn try_flatten(&self) -> Result<Var<T>> {
         let loc = Location::caller();
         if self.ndim() == 0 {
-            return Err(Error::shape("flatten", &[self.shape()], "needs at least one axis (the batch)", loc));
+            return Err(Error::shape(
+                "flatten",
+                &[self.shape()],
+                "needs at least one axis (the batch)",
+                loc,
+            ));
         }
         let rest: usize = self.shape()[1..].iter().product();
         let out = (*self.value)
@@ -53,7 +58,9 @@ impl<T: Float> Var<T> {
         let loc = Location::caller();
         let mut seen = vec![false; self.ndim()];
         let valid = perm.len() == self.ndim()
-            && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+            && perm
+                .iter()
+                .all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
         if !valid {
             return Err(Error::argument(
                 "permute",
@@ -65,8 +72,15 @@ impl<T: Float> Var<T> {
                 loc,
             ));
         }
-        let out = self.value.view().permuted_axes(IxDyn(perm)).as_standard_layout().into_owned();
-        Ok(self.tape.record(Op::Permute(perm.to_vec()), &[self], out, loc))
+        let out = self
+            .value
+            .view()
+            .permuted_axes(IxDyn(perm))
+            .as_standard_layout()
+            .into_owned();
+        Ok(self
+            .tape
+            .record(Op::Permute(perm.to_vec()), &[self], out, loc))
     }
 
     /// Swaps two axes.
@@ -76,13 +90,22 @@ impl<T: Float> Var<T> {
         if a >= self.ndim() || b >= self.ndim() {
             return Err(Error::argument(
                 "transpose",
-                format!("axes {a} and {b} must both be below {} for shape {:?}", self.ndim(), self.shape()),
+                format!(
+                    "axes {a} and {b} must both be below {} for shape {:?}",
+                    self.ndim(),
+                    self.shape()
+                ),
                 loc,
             ));
         }
         let mut perm: Vec<usize> = (0..self.ndim()).collect();
         perm.swap(a, b);
-        let out = self.value.view().permuted_axes(IxDyn(&perm)).as_standard_layout().into_owned();
+        let out = self
+            .value
+            .view()
+            .permuted_axes(IxDyn(&perm))
+            .as_standard_layout()
+            .into_owned();
         Ok(self.tape.record(Op::Permute(perm), &[self], out, loc))
     }
 
@@ -91,7 +114,12 @@ impl<T: Float> Var<T> {
     pub fn t(&self) -> Var<T> {
         let n = self.ndim();
         if n < 2 {
-            let e = Error::shape("t", &[self.shape()], "needs at least 2 axes to transpose", Location::caller());
+            let e = Error::shape(
+                "t",
+                &[self.shape()],
+                "needs at least 2 axes to transpose",
+                Location::caller(),
+            );
             panic!("{e}");
         }
         self.transpose(n - 2, n - 1)
@@ -119,8 +147,13 @@ impl<T: Float> Var<T> {
                 loc,
             ));
         }
-        let out = self.value.slice_axis(Axis(axis), Slice::from(start..end)).to_owned();
-        Ok(self.tape.record(Op::Slice { axis, start, end }, &[self], out, loc))
+        let out = self
+            .value
+            .slice_axis(Axis(axis), Slice::from(start..end))
+            .to_owned();
+        Ok(self
+            .tape
+            .record(Op::Slice { axis, start, end }, &[self], out, loc))
     }
 
     or_panic!(
@@ -167,13 +200,19 @@ pub fn try_concat<T: Float>(parts: &[&Var<T>], axis: usize) -> Result<Var<T>> {
         ));
     }
     let fits = |s: &[usize]| {
-        s.len() == first.len() && s.iter().zip(first).enumerate().all(|(i, (a, b))| i == axis || a == b)
+        s.len() == first.len()
+            && s.iter()
+                .zip(first)
+                .enumerate()
+                .all(|(i, (a, b))| i == axis || a == b)
     };
     if !shapes.iter().all(|s| fits(s)) {
         return Err(Error::shape(
             "concat",
             &shapes,
-            format!("every part must have the same number of axes and the same lengths except along axis {axis}"),
+            format!(
+                "every part must have the same number of axes and the same lengths except along axis {axis}"
+            ),
             loc,
         ));
     }
@@ -191,12 +230,21 @@ pub fn try_stack<T: Float>(parts: &[&Var<T>], axis: usize) -> Result<Var<T>> {
     if axis > shapes[0].len() {
         return Err(Error::argument(
             "stack",
-            format!("the new axis {axis} must be at most {} for parts of shape {:?}", shapes[0].len(), shapes[0]),
+            format!(
+                "the new axis {axis} must be at most {} for parts of shape {:?}",
+                shapes[0].len(),
+                shapes[0]
+            ),
             loc,
         ));
     }
     if !shapes.iter().all(|s| *s == shapes[0]) {
-        return Err(Error::shape("stack", &shapes, "every part must have the same shape", loc));
+        return Err(Error::shape(
+            "stack",
+            &shapes,
+            "every part must have the same shape",
+            loc,
+        ));
     }
     let views: Vec<ArrayViewD<T>> = parts.iter().map(|p| p.value.view()).collect();
     let out: ArrayD<T> = ndarray::stack(Axis(axis), &views).expect("shapes checked");

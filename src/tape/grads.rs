@@ -7,8 +7,8 @@ use std::ops::Index;
 use ndarray::ArrayD;
 
 use super::{NodeId, Param, Tape, Var, non_finite};
-use crate::error::{Error, Result};
 use crate::Float;
+use crate::error::{Error, Result};
 
 /// The gradients of one backward pass, keyed by [`Var`] or [`Param`]: `grads[&x]`.
 ///
@@ -105,7 +105,11 @@ impl<T: Float> fmt::Debug for Grads<T> {
 ///
 /// Recording order is topological, so one reverse sweep over the ids sees every node
 /// after all the nodes that use it: when we reach node `i`, its gradient is complete.
-pub(crate) fn run_backward<T: Float>(tape: &Tape<T>, root: NodeId, seed: ArrayD<T>) -> Result<Grads<T>> {
+pub(crate) fn run_backward<T: Float>(
+    tape: &Tape<T>,
+    root: NodeId,
+    seed: ArrayD<T>,
+) -> Result<Grads<T>> {
     let st = tape.state.borrow();
     if let Some(err) = st.first_anomaly.clone() {
         return Err(err);

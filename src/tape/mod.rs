@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::{ArrayD, Dimension};
 
+use crate::Float;
 use crate::error::{Error, Result};
 use crate::ops::Op;
-use crate::Float;
 
 mod grads;
 mod param;
@@ -42,7 +42,10 @@ pub(crate) enum Parents {
 
 impl Parents {
     fn new() -> Self {
-        Parents::Inline { len: 0, ids: [0; 2] }
+        Parents::Inline {
+            len: 0,
+            ids: [0; 2],
+        }
     }
 
     fn push(&mut self, id: NodeId) {
@@ -162,7 +165,12 @@ impl<T: Float> Tape<T> {
     /// An input that receives a gradient, like a `torch.tensor(..., requires_grad=True)`.
     #[track_caller]
     pub fn var<D: Dimension>(&self, value: ndarray::Array<T, D>) -> Var<T> {
-        self.leaf(Op::Leaf { name: None }, value.into_dyn(), true, Location::caller())
+        self.leaf(
+            Op::Leaf { name: None },
+            value.into_dyn(),
+            true,
+            Location::caller(),
+        )
     }
 
     /// A scalar input that receives a gradient.
@@ -340,7 +348,12 @@ impl<T: Float> Tape<T> {
     }
 
     /// Checks that every operand of `op` lives on this tape.
-    pub(crate) fn check_same(&self, op: &str, others: &[&Var<T>], loc: &Location<'_>) -> Result<()> {
+    pub(crate) fn check_same(
+        &self,
+        op: &str,
+        others: &[&Var<T>],
+        loc: &Location<'_>,
+    ) -> Result<()> {
         if others.iter().all(|v| v.tape.same_as(self)) {
             Ok(())
         } else {
@@ -365,10 +378,12 @@ pub(crate) fn standard<T: Float>(a: ArrayD<T>) -> ArrayD<T> {
 
 /// Describes the first non-finite element, if any: `"NaN at index [0, 2]"`.
 pub(crate) fn non_finite<T: Float>(a: &ArrayD<T>) -> Option<String> {
-    a.indexed_iter().find(|(_, x)| !x.is_finite()).map(|(ix, x)| {
-        let kind = if x.is_nan() { "NaN" } else { "an infinity" };
-        format!("{kind} at index {:?}", ix.slice())
-    })
+    a.indexed_iter()
+        .find(|(_, x)| !x.is_finite())
+        .map(|(ix, x)| {
+            let kind = if x.is_nan() { "NaN" } else { "an infinity" };
+            format!("{kind} at index {:?}", ix.slice())
+        })
 }
 
 impl<T: Float> fmt::Display for Tape<T> {
@@ -377,7 +392,12 @@ impl<T: Float> fmt::Display for Tape<T> {
         let st = self.state.borrow();
         writeln!(f, "Tape<{}> with {} nodes", T::NAME, st.nodes.len())?;
         for (id, n) in st.nodes.iter().enumerate() {
-            let parents: Vec<String> = n.parents.as_slice().iter().map(|p| format!("#{p}")).collect();
+            let parents: Vec<String> = n
+                .parents
+                .as_slice()
+                .iter()
+                .map(|p| format!("#{p}"))
+                .collect();
             let from = if parents.is_empty() {
                 String::new()
             } else {

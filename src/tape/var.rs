@@ -6,8 +6,8 @@ use std::rc::Rc;
 use ndarray::ArrayD;
 
 use super::{NodeId, Tape};
-use crate::error::{Error, Result};
 use crate::Float;
+use crate::error::{Error, Result};
 
 /// A value recorded on a [`Tape`]: a cheap handle (an `Rc` to the value and a node id).
 ///
@@ -144,7 +144,12 @@ impl<T: Float> fmt::Debug for Var<T> {
             Some(id) => format!("#{id} {}", self.tape.state.borrow().nodes[id].op.label()),
             None => "not recorded".to_string(),
         };
-        write!(f, "Var({op}, shape {:?}, value {:?})", self.shape(), self.value)
+        write!(
+            f,
+            "Var({op}, shape {:?}, value {:?})",
+            self.shape(),
+            self.value
+        )
     }
 }
 
