@@ -40,3 +40,8 @@ pub use tape::{GradKey, Grads, NodeId, Param, Tape, Var};
 pub use ndarray;
 /// Re-exported so that a notebook needs only `:dep resgrad`.
 pub use plotters;
+
+/// The README's examples, compiled and run as doctests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
