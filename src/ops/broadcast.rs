@@ -48,3 +48,34 @@ pub(crate) fn reduce_to_shape<T: Float>(g: &ArrayD<T>, shape: &[usize]) -> Array
     r.into_shape_with_order(IxDyn(shape))
         .expect("reduce_to_shape: the reduced gradient has the input's element count")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{ArrayD, IxDyn};
+
+    #[test]
+    fn shapes_broadcast_as_numpy_says() {
+        assert_eq!(broadcast_shape(&[2, 3], &[3]), Ok(vec![2, 3]));
+        assert_eq!(broadcast_shape(&[4, 1, 3], &[2, 1]), Ok(vec![4, 2, 3]));
+        assert_eq!(broadcast_shape(&[], &[5]), Ok(vec![5]));
+        // Counted from the end: axis -1 holds 3 and 4.
+        assert_eq!(broadcast_shape(&[2, 3], &[4]), Err((1, 3, 4)));
+        assert_eq!(broadcast_shape(&[2, 3], &[5, 3]), Err((2, 2, 5)));
+    }
+
+    #[test]
+    fn reduce_to_shape_sums_the_broadcast_axes() {
+        let g =
+            ArrayD::from_shape_vec(IxDyn(&[2, 2, 3]), (0..12).map(f64::from).collect()).unwrap();
+        // Back to [2, 1]: sum over the leading axis and over axis -1.
+        let r = reduce_to_shape(&g, &[2, 1]);
+        assert_eq!(r.shape(), &[2, 1]);
+        assert_eq!(
+            r.iter().copied().collect::<Vec<_>>(),
+            vec![0. + 1. + 2. + 6. + 7. + 8., 3. + 4. + 5. + 9. + 10. + 11.]
+        );
+        // Back to a scalar: everything.
+        assert_eq!(reduce_to_shape(&g, &[]).sum(), 66.0);
+    }
+}
