@@ -103,3 +103,179 @@ pub fn print_tape_cost(ops: usize, repeats: usize) {
     println!("{:<34} {:>10.1}", "backward", bwd);
     println!("{:<34} {:>10.1}", "forward + backward", fwd + bwd);
 }
+
+// ---------------------------------------------------------------------------------------
+// Convolution
+// ---------------------------------------------------------------------------------------
+
+use crate::kernels::{Conv2dGeom, fast, reference};
+
+/// The shapes of `resgrad bench conv`: (Cin, Cout, H=W, k), N = 128, stride 1, same padding.
+pub const CONV_SHAPES: [(usize, usize, usize, usize); 4] = [
+    (16, 16, 32, 3),
+    (32, 32, 16, 3),
+    (64, 64, 8, 3),
+    (256, 64, 8, 1),
+];
+
+fn filled(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+/// GFLOP/s of an `n x n x n` sgemm through ndarray's `dot` (matrixmultiply) on this thread:
+/// the machine's ceiling, as the issue defines it.
+pub fn sgemm_ceiling(n: usize) -> f64 {
+    let a = ndarray::Array2::from_shape_vec((n, n), filled(n * n, 1)).expect("n*n");
+    let b = ndarray::Array2::from_shape_vec((n, n), filled(n * n, 2)).expect("n*n");
+    let secs = median_secs(3, || {
+        black_box(a.dot(&b));
+    });
+    2.0 * (n * n * n) as f64 / secs / 1e9
+}
+
+/// GFLOP/s of our own blocked sgemm at `n x n x n` on this thread.
+pub fn sgemm_ours(n: usize) -> f64 {
+    use fast::gemm::{MatRef, sgemm};
+    let a = filled(n * n, 1);
+    let b = filled(n * n, 2);
+    let mut c = vec![0.0; n * n];
+    let secs = median_secs(3, || {
+        sgemm(
+            MatRef::row_major(&a, n, n),
+            MatRef::row_major(&b, n, n),
+            &mut c,
+            n,
+            false,
+        )
+    });
+    2.0 * (n * n * n) as f64 / secs / 1e9
+}
+
+/// One row of the conv table.
+#[derive(Debug, Clone)]
+pub struct ConvRow {
+    /// e.g. `3x3 16->16 32x32`.
+    pub shape: String,
+    /// Fast forward, milliseconds.
+    pub fwd_ms: f64,
+    /// Fast forward GFLOP/s.
+    pub fwd_gflops: f64,
+    /// Fast forward + backward (input and weight), milliseconds.
+    pub fwdbwd_ms: f64,
+    /// Fast forward + backward GFLOP/s (3x the forward FLOPs).
+    pub fwdbwd_gflops: f64,
+    /// Reference forward + backward GFLOP/s, measured on a smaller batch.
+    pub reference_gflops: f64,
+}
+
+/// Times the fast conv (and, on `ref_batch` images, the reference) at one shape.
+pub fn conv_row(
+    n: usize,
+    (cin, cout, hw, k): (usize, usize, usize, usize),
+    reps: usize,
+    ref_batch: usize,
+) -> ConvRow {
+    let g = Conv2dGeom::new(&[n, cin, hw, hw], &[cout, cin, k, k], 1, k / 2)
+        .expect("valid bench shape");
+    let x = filled(n * cin * hw * hw, 3);
+    let w = filled(cout * cin * k * k, 4);
+    let dy = filled(n * cout * g.ho * g.wo, 5);
+    let mut y = vec![0.0; dy.len()];
+    let mut dx = vec![0.0; x.len()];
+    let mut dw = vec![0.0; w.len()];
+    let flops = 2.0 * g.macs() as f64;
+    let fwd = median_secs(reps, || fast::conv2d_forward(&x, &w, None, &g, &mut y));
+    let fwdbwd = median_secs(reps, || {
+        fast::conv2d_forward(&x, &w, None, &g, &mut y);
+        fast::conv2d_backward_input(&dy, &w, &g, &mut dx);
+        fast::conv2d_backward_weight(&x, &dy, &g, &mut dw);
+    });
+    let gr = Conv2dGeom { n: ref_batch, ..g };
+    let (xr, dyr) = (
+        &x[..ref_batch * cin * hw * hw],
+        &dy[..ref_batch * cout * g.ho * g.wo],
+    );
+    let (mut yr, mut dxr) = (vec![0.0; dyr.len()], vec![0.0; xr.len()]);
+    let reference = median_secs(1, || {
+        reference::conv2d_forward(xr, &w, None, &gr, &mut yr);
+        reference::conv2d_backward_input(dyr, &w, &gr, &mut dxr);
+        reference::conv2d_backward_weight(xr, dyr, &gr, &mut dw);
+    });
+    ConvRow {
+        shape: format!("{k}x{k} {cin}->{cout} {hw}x{hw}"),
+        fwd_ms: fwd * 1e3,
+        fwd_gflops: flops / fwd / 1e9,
+        fwdbwd_ms: fwdbwd * 1e3,
+        fwdbwd_gflops: 3.0 * flops / fwdbwd / 1e9,
+        reference_gflops: 3.0 * 2.0 * gr.macs() as f64 / reference / 1e9,
+    }
+}
+
+/// `resgrad bench conv`: the table of issue 3, with the ceiling measured in the same run.
+pub fn print_conv_bench(n: usize, reps: usize) {
+    let threads = rayon::current_num_threads();
+    let isa = fast::gemm::Isa::detect();
+    println!(
+        "conv bench: N={n}, f32, NCHW, stride 1, same padding, no bias; {threads} threads; kernel {isa:?}; median of {reps}"
+    );
+    let ceiling1 = sgemm_ceiling(1024);
+    let ceiling = ceiling1 * threads as f64;
+    println!(
+        "ceiling: sgemm 1024^3 via ndarray dot (matrixmultiply), 1 thread = {ceiling1:.1} GFLOP/s, x {threads} threads = {ceiling:.1} GFLOP/s"
+    );
+    println!(
+        "our sgemm 1024^3, 1 thread = {:.1} GFLOP/s",
+        sgemm_ours(1024)
+    );
+    println!(
+        "{:<22} {:>8} {:>9} {:>8} {:>10} {:>10} {:>11} {:>10}",
+        "shape",
+        "fwd ms",
+        "fwd GF/s",
+        "f+b ms",
+        "f+b GF/s",
+        "% ceiling",
+        "ref f+b GF/s",
+        "fast/ref"
+    );
+    for shape in CONV_SHAPES {
+        let r = conv_row(n, shape, reps, 2);
+        println!(
+            "{:<22} {:>8.2} {:>9.1} {:>8.2} {:>10.1} {:>9.0}% {:>12.2} {:>9.0}x",
+            r.shape,
+            r.fwd_ms,
+            r.fwd_gflops,
+            r.fwdbwd_ms,
+            r.fwdbwd_gflops,
+            100.0 * r.fwdbwd_gflops / ceiling,
+            r.reference_gflops,
+            r.fwdbwd_gflops / r.reference_gflops
+        );
+    }
+    println!(
+        "FLOPs: forward 2*N*Cout*H*W*Cin*k*k; forward+backward 3x that. Reference timed on 2 images."
+    );
+}

@@ -33,6 +33,10 @@ pub trait Float:
     fn cast(x: f64) -> Self;
     /// Converts to `f64` exactly.
     fn as_f64(self) -> f64;
+    /// The slice as `f32`, if that is what it holds: how ops pick the fast `f32` kernels.
+    fn as_f32(s: &[Self]) -> Option<&[f32]>;
+    /// The mutable slice as `f32`, if that is what it holds.
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
 }
 
 impl Float for f32 {
@@ -43,6 +47,12 @@ impl Float for f32 {
     fn as_f64(self) -> f64 {
         self as f64
     }
+    fn as_f32(s: &[Self]) -> Option<&[f32]> {
+        Some(s)
+    }
+    fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]> {
+        Some(s)
+    }
 }
 
 impl Float for f64 {
@@ -52,5 +62,11 @@ impl Float for f64 {
     }
     fn as_f64(self) -> f64 {
         self
+    }
+    fn as_f32(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    fn as_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+        None
     }
 }

@@ -27,6 +27,7 @@ mod float;
 pub mod gradcheck;
 pub mod graph;
 mod io;
+pub mod kernels;
 pub mod ops;
 mod tape;
 

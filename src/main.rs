@@ -7,6 +7,7 @@ resgrad: reverse-mode autodiff and residual learning, built from scratch
 
 usage:
   resgrad bench tape [--ops N] [--repeats R]   the tape's cost per op (default 1000000 ops, 5 runs)
+  resgrad bench conv [--batch N] [--repeats R] conv forward and forward+backward GFLOP/s (default N=128, 10 runs)
   resgrad help                                 this text
 
 examples:
@@ -40,6 +41,12 @@ fn run(args: &[String]) -> Result<(), String> {
             let ops = flag(args, "--ops", 1_000_000)?;
             let repeats = flag(args, "--repeats", 5)?;
             resgrad::bench::print_tape_cost(ops, repeats);
+            Ok(())
+        }
+        ["bench", "conv", ..] => {
+            let n = flag(args, "--batch", 128)?;
+            let repeats = flag(args, "--repeats", 10)?;
+            resgrad::bench::print_conv_bench(n, repeats);
             Ok(())
         }
         _ => Err(format!("unknown command `{}`\n\n{USAGE}", args.join(" "))),

@@ -1,0 +1,193 @@
+//! Fast convolution: im2col plus the blocked GEMM, one image per task, in parallel.
+//!
+//! Every function here must equal its namesake in [`crate::kernels::reference`] up to
+//! summation order; `tests/kernels_fast_vs_reference.rs` holds them to it.
+//!
+//! - forward:  `y_n [Cout x HoWo] = W [Cout x CinKK] . col(x_n) [CinKK x HoWo]`;
+//!   a 1x1 stride-1 conv skips im2col: `col(x_n)` is `x_n` itself.
+//! - backward to the input, stride 1: the "full" convolution of `dy` with the weight
+//!   flipped in space and transposed in channels, padding `k - 1 - p`, run by the forward
+//!   kernel; other strides: `dcol = W^T . dy_n`, folded back by col2im.
+//! - backward to the weight: `dW = sum_n dy_n [Cout x HoWo] . col(x_n)^T`, summed per
+//!   thread over a fixed split of the batch, then across threads in order, so that the
+//!   result is the same bit for bit for a given thread count.
+
+use std::cell::RefCell;
+
+use rayon::prelude::*;
+
+use super::gemm::{MatRef, sgemm};
+use crate::kernels::Conv2dGeom;
+
+thread_local! {
+    static COL: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether the conv is a plain matrix product over channels (1x1, stride 1, no padding).
+fn is_pointwise(g: &Conv2dGeom) -> bool {
+    g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0
+}
+
+/// Unfolds one image `[cin, h, w]` into `col [cin kh kw, ho wo]`: row `(ci, ky, kx)` holds,
+/// for every output pixel, the input pixel under that kernel tap (zero on the padding).
+/// Stride-1 rows are copied as contiguous runs.
+pub fn im2col(x: &[f32], g: &Conv2dGeom, col: &mut [f32]) {
+    let hw = g.ho * g.wo;
+    for (r, row) in col
+        .chunks_exact_mut(hw)
+        .take(g.cin * g.kh * g.kw)
+        .enumerate()
+    {
+        let (ci, ky, kx) = (r / (g.kh * g.kw), r / g.kw % g.kh, r % g.kw);
+        let plane = &x[ci * g.h * g.w..][..g.h * g.w];
+        // Output columns whose tap lands inside the image: lo <= ox < hi.
+        let lo = g.pad.saturating_sub(kx).div_ceil(g.stride).min(g.wo);
+        let hi = (g.w + g.pad)
+            .saturating_sub(kx)
+            .div_ceil(g.stride)
+            .clamp(lo, g.wo);
+        for (oy, out) in row.chunks_exact_mut(g.wo).enumerate() {
+            let iy = (oy * g.stride + ky).wrapping_sub(g.pad);
+            if iy >= g.h {
+                out.fill(0.0);
+                continue;
+            }
+            out[..lo].fill(0.0);
+            out[hi..].fill(0.0);
+            if lo == hi {
+                continue;
+            }
+            let src = &plane[iy * g.w..][..g.w];
+            let ix0 = lo * g.stride + kx - g.pad;
+            if g.stride == 1 {
+                out[lo..hi].copy_from_slice(&src[ix0..ix0 + hi - lo]);
+            } else {
+                for (o, v) in out[lo..hi].iter_mut().enumerate() {
+                    *v = src[ix0 + o * g.stride];
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds each column entry back onto the input pixel it came from.
+fn col2im_add(col: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
+    let hw = g.ho * g.wo;
+    for (r, row) in col.chunks_exact(hw).take(g.cin * g.kh * g.kw).enumerate() {
+        let (ci, ky, kx) = (r / (g.kh * g.kw), r / g.kw % g.kh, r % g.kw);
+        let plane = &mut dx[ci * g.h * g.w..][..g.h * g.w];
+        let lo = g.pad.saturating_sub(kx).div_ceil(g.stride).min(g.wo);
+        let hi = (g.w + g.pad)
+            .saturating_sub(kx)
+            .div_ceil(g.stride)
+            .clamp(lo, g.wo);
+        for (oy, src) in row.chunks_exact(g.wo).enumerate() {
+            let iy = (oy * g.stride + ky).wrapping_sub(g.pad);
+            if iy >= g.h || lo == hi {
+                continue;
+            }
+            let dst = &mut plane[iy * g.w..][..g.w];
+            let ix0 = lo * g.stride + kx - g.pad;
+            for (o, &v) in src[lo..hi].iter().enumerate() {
+                dst[ix0 + o * g.stride] += v;
+            }
+        }
+    }
+}
+
+/// Fast [`reference::conv2d_forward`](crate::kernels::reference::conv2d_forward).
+pub fn conv2d_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &Conv2dGeom, y: &mut [f32]) {
+    let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
+    let weight = MatRef::row_major(w, g.cout, k);
+    y.par_chunks_mut(g.cout * hw)
+        .zip(x.par_chunks(g.cin * g.h * g.w))
+        .for_each(|(yn, xn)| {
+            if is_pointwise(g) {
+                sgemm(weight, MatRef::row_major(xn, g.cin, hw), yn, hw, false);
+            } else {
+                COL.with_borrow_mut(|col| {
+                    col.resize(k * hw, 0.0);
+                    im2col(xn, g, col);
+                    sgemm(weight, MatRef::row_major(col, k, hw), yn, hw, false);
+                });
+            }
+            if let Some(b) = bias {
+                for (plane, &bc) in yn.chunks_exact_mut(hw).zip(b) {
+                    plane.iter_mut().for_each(|v| *v += bc);
+                }
+            }
+        });
+}
+
+/// Fast [`reference::conv2d_backward_input`](crate::kernels::reference::conv2d_backward_input).
+pub fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
+    if g.stride == 1 && g.kh == g.kw && g.pad < g.kh {
+        // dx = full convolution of dy with W flipped in space and with in/out swapped:
+        // wf[ci, co, ky, kx] = w[co, ci, kh-1-ky, kw-1-kx], padding k-1-p, stride 1.
+        let mut wf = vec![0.0; w.len()];
+        for co in 0..g.cout {
+            for ci in 0..g.cin {
+                for ky in 0..g.kh {
+                    for kx in 0..g.kw {
+                        wf[((ci * g.cout + co) * g.kh + ky) * g.kw + kx] = w
+                            [((co * g.cin + ci) * g.kh + (g.kh - 1 - ky)) * g.kw + (g.kw - 1 - kx)];
+                    }
+                }
+            }
+        }
+        let full = Conv2dGeom::new(
+            &[g.n, g.cout, g.ho, g.wo],
+            &[g.cin, g.cout, g.kh, g.kw],
+            1,
+            g.kh - 1 - g.pad,
+        )
+        .expect("the full convolution of a valid stride-1 conv is valid");
+        debug_assert_eq!((full.ho, full.wo), (g.h, g.w));
+        return conv2d_forward(dy, &wf, None, &full, dx);
+    }
+    // dcol [CinKK x HoWo] = W^T [CinKK x Cout] . dy_n [Cout x HoWo], then fold back.
+    let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
+    let wt = MatRef::transposed(w, g.cout, k);
+    dx.par_chunks_mut(g.cin * g.h * g.w)
+        .zip(dy.par_chunks(g.cout * hw))
+        .for_each(|(dxn, dyn_)| {
+            COL.with_borrow_mut(|col| {
+                col.resize(k * hw, 0.0);
+                sgemm(wt, MatRef::row_major(dyn_, g.cout, hw), col, hw, false);
+                dxn.fill(0.0);
+                col2im_add(col, g, dxn);
+            });
+        });
+}
+
+/// Fast [`reference::conv2d_backward_weight`](crate::kernels::reference::conv2d_backward_weight).
+pub fn conv2d_backward_weight(x: &[f32], dy: &[f32], g: &Conv2dGeom, dw: &mut [f32]) {
+    let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
+    // A fixed split of the batch: one contiguous run of images per thread.
+    let parts = rayon::current_num_threads().clamp(1, g.n.max(1));
+    let per = g.n.div_ceil(parts).max(1);
+    let partials: Vec<Vec<f32>> = (0..parts)
+        .into_par_iter()
+        .map(|t| {
+            let mut acc = vec![0.0f32; g.cout * k];
+            for (i, n) in (t * per..((t + 1) * per).min(g.n)).enumerate() {
+                let xn = &x[n * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
+                let dyn_ = MatRef::row_major(&dy[n * g.cout * hw..][..g.cout * hw], g.cout, hw);
+                if is_pointwise(g) {
+                    sgemm(dyn_, MatRef::transposed(xn, g.cin, hw), &mut acc, k, i > 0);
+                } else {
+                    COL.with_borrow_mut(|col| {
+                        col.resize(k * hw, 0.0);
+                        im2col(xn, g, col);
+                        sgemm(dyn_, MatRef::transposed(col, k, hw), &mut acc, k, i > 0);
+                    });
+                }
+            }
+            acc
+        })
+        .collect();
+    dw.fill(0.0);
+    for p in &partials {
+        dw.iter_mut().zip(p).for_each(|(d, v)| *d += v);
+    }
+}

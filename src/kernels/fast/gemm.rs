@@ -1,0 +1,499 @@
+//! A blocked single-precision matrix product, `C = A B` or `C += A B`, written here for
+//! the conv kernels (the conv loops are the lesson, so no BLAS and no gemm crate).
+//!
+//! The shape is the classic one (Goto and van de Geijn 2008; BLIS):
+//! - B is copied ("packed") in panels of `KC x NC`, cut into strips `NR` columns wide;
+//! - A is packed in blocks of `MC x KC`, cut into strips `MR` rows tall;
+//! - a microkernel multiplies one A strip by one B strip into an `MR x NR` tile of C that
+//!   stays in registers for the whole `KC` loop: `MR * NR` multiply-adds per `MR + NR`
+//!   loads.
+//!
+//! The microkernel is compiled three times: AVX-512 (8 x 32, sixteen 16-lane accumulators),
+//! AVX2+FMA (6 x 16, twelve 8-lane accumulators) and portable Rust; the CPU picks at run
+//! time. It must equal the naive triple loop, [`sgemm_reference`].
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+/// A read-only matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A `rows x cols` view with the given strides. Panics if an element would fall
+    /// outside `data` (checked once here, so the packing loops need no checks).
+    pub fn new(data: &'a [f32], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+        if rows > 0 && cols > 0 {
+            let last = (rows - 1) * rs + (cols - 1) * cs;
+            assert!(
+                last < data.len(),
+                "MatRef: a {rows}x{cols} view with strides ({rs}, {cs}) needs {} elements, the slice has {}",
+                last + 1,
+                data.len()
+            );
+        }
+        MatRef {
+            data,
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+
+    /// A row-major `rows x cols` matrix.
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self::new(data, rows, cols, cols, 1)
+    }
+
+    /// The transpose of a row-major `rows x cols` matrix, as a `cols x rows` view.
+    pub fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self::new(data, cols, rows, 1, cols)
+    }
+
+    #[inline(always)]
+    fn at(&self, i: usize, j: usize) -> f32 {
+        // In bounds by the check in `new` (i < rows, j < cols at every call site).
+        unsafe { *self.data.get_unchecked(i * self.rs + j * self.cs) }
+    }
+}
+
+/// Which microkernel runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// Portable Rust (SSE2 on x86-64 by default).
+    Portable,
+    /// AVX2 with FMA, 8 lanes.
+    Avx2,
+    /// AVX-512, 16 lanes.
+    Avx512,
+}
+
+impl Isa {
+    /// The best the CPU supports, or `RESGRAD_ISA` (`portable`, `avx2`, `avx512`) if set to
+    /// one it supports.
+    pub fn detect() -> Isa {
+        static ISA: OnceLock<Isa> = OnceLock::new();
+        *ISA.get_or_init(|| {
+            let best = Isa::available().last().copied().unwrap_or(Isa::Portable);
+            match std::env::var("RESGRAD_ISA").as_deref() {
+                Ok("portable") => Isa::Portable,
+                Ok("avx2") if Isa::available().contains(&Isa::Avx2) => Isa::Avx2,
+                _ => best,
+            }
+        })
+    }
+
+    /// Every kernel this CPU can run, slowest first.
+    pub fn available() -> Vec<Isa> {
+        #[allow(unused_mut)]
+        let mut v = vec![Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                v.push(Isa::Avx2);
+            }
+            if is_x86_feature_detected!("avx512f") {
+                v.push(Isa::Avx512);
+            }
+        }
+        v
+    }
+}
+
+/// `C = A B` (or `C += A B` if `accumulate`), C row-major with row stride `ldc`, with the
+/// fastest kernel this CPU has. Single-threaded: callers parallelise over independent work.
+pub fn sgemm(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
+    sgemm_with(Isa::detect(), a, b, c, ldc, accumulate)
+}
+
+/// [`sgemm`] with a chosen kernel (tests run every kernel the CPU has).
+pub fn sgemm_with(isa: Isa, a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
+    assert_eq!(
+        a.cols, b.rows,
+        "sgemm: A is {}x{}, B is {}x{}",
+        a.rows, a.cols, b.rows, b.cols
+    );
+    let (m, n) = (a.rows, b.cols);
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        (m - 1) * ldc + n <= c.len() && ldc >= n,
+        "sgemm: C needs {m}x{n} with row stride {ldc}, the slice has {}",
+        c.len()
+    );
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 if is_x86_feature_detected!("avx512f") => {
+            blocked::<Avx512>(a, b, c, ldc, accumulate)
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") => {
+            blocked::<Avx2>(a, b, c, ldc, accumulate)
+        }
+        _ => blocked::<Portable>(a, b, c, ldc, accumulate),
+    }
+}
+
+/// The naive triple loop that every kernel must equal (up to summation order).
+pub fn sgemm_reference(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
+    for i in 0..a.rows {
+        for j in 0..b.cols {
+            let mut acc = if accumulate { c[i * ldc + j] } else { 0.0 };
+            for p in 0..a.cols {
+                acc += a.at(i, p) * b.at(p, j);
+            }
+            c[i * ldc + j] = acc;
+        }
+    }
+}
+
+/// A microkernel: `C[MR x NR] (+)= Apanel[MR x kc] Bpanel[kc x NR]`, reading the packed
+/// strips (`a[p * MR + i]`, `b[p * NR + j]`).
+trait Kernel {
+    const MR: usize;
+    const NR: usize;
+    /// # Safety
+    /// `a` holds `kc * MR` floats, `b` holds `kc * NR`, and `c` addresses an `MR x NR` tile
+    /// with row stride `ldc`; the CPU supports the kernel's instructions.
+    unsafe fn tile(
+        kc: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    );
+}
+
+const KC: usize = 256;
+const MC_STRIPS: usize = 16;
+const NC: usize = 2048;
+
+thread_local! {
+    static PACK_A: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static PACK_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+fn blocked<K: Kernel>(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
+    let (m, n, k) = (a.rows, b.cols, a.cols);
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                c[i * ldc..i * ldc + n].fill(0.0);
+            }
+        }
+        return;
+    }
+    let mc_max = MC_STRIPS * K::MR;
+    PACK_A.with_borrow_mut(|pa| {
+        PACK_B.with_borrow_mut(|pb| {
+            pa.resize(mc_max * KC, 0.0);
+            pb.resize(KC * NC.div_ceil(K::NR) * K::NR, 0.0);
+            for jc in (0..n).step_by(NC) {
+                let nc = NC.min(n - jc);
+                for pc in (0..k).step_by(KC) {
+                    let kc = KC.min(k - pc);
+                    pack_b::<K>(&b, pc, kc, jc, nc, pb);
+                    let acc = accumulate || pc > 0;
+                    for ic in (0..m).step_by(mc_max) {
+                        let mc = mc_max.min(m - ic);
+                        pack_a::<K>(&a, ic, mc, pc, kc, pa);
+                        macro_tile::<K>(pa, pb, (mc, nc, kc), &mut c[ic * ldc + jc..], ldc, acc);
+                    }
+                }
+            }
+        })
+    });
+}
+
+/// All `MR x NR` tiles of one packed A block times one packed B panel.
+fn macro_tile<K: Kernel>(
+    pa: &[f32],
+    pb: &[f32],
+    (mc, nc, kc): (usize, usize, usize),
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
+    let mut edge = [0f32; 8 * 32];
+    debug_assert!(K::MR * K::NR <= edge.len());
+    for jr in (0..nc).step_by(K::NR) {
+        let nr = K::NR.min(nc - jr);
+        let bp = pb[jr / K::NR * K::NR * kc..].as_ptr();
+        for ir in (0..mc).step_by(K::MR) {
+            let mr = K::MR.min(mc - ir);
+            let ap = pa[ir / K::MR * K::MR * kc..].as_ptr();
+            if mr == K::MR && nr == K::NR {
+                // A full tile: the kernel reads and writes C directly. The tile lies inside
+                // `c` because sgemm checked C's extent.
+                unsafe { K::tile(kc, ap, bp, c[ir * ldc + jr..].as_mut_ptr(), ldc, accumulate) };
+            } else {
+                // An edge tile: compute the whole tile into a scratch buffer, keep the part
+                // that exists.
+                unsafe { K::tile(kc, ap, bp, edge.as_mut_ptr(), K::NR, false) };
+                for i in 0..mr {
+                    let row = &mut c[(ir + i) * ldc + jr..][..nr];
+                    let src = &edge[i * K::NR..][..nr];
+                    if accumulate {
+                        row.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+                    } else {
+                        row.copy_from_slice(src);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs `A[ic.., pc..]` (`mc x kc`) into strips of `MR` rows: `strip[p * MR + i]`,
+/// zero-filling rows past `mc`.
+fn pack_a<K: Kernel>(a: &MatRef, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
+    for (s, strip) in out
+        .chunks_exact_mut(K::MR * kc)
+        .take(mc.div_ceil(K::MR))
+        .enumerate()
+    {
+        let i0 = s * K::MR;
+        let rows = K::MR.min(mc - i0);
+        for (p, col) in strip.chunks_exact_mut(K::MR).enumerate() {
+            for (i, v) in col.iter_mut().enumerate() {
+                *v = if i < rows {
+                    a.at(ic + i0 + i, pc + p)
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+}
+
+/// Packs `B[pc.., jc..]` (`kc x nc`) into strips of `NR` columns: `strip[p * NR + j]`,
+/// zero-filling columns past `nc`. Rows of a row-major B are copied as runs.
+fn pack_b<K: Kernel>(b: &MatRef, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
+    for (t, strip) in out
+        .chunks_exact_mut(K::NR * kc)
+        .take(nc.div_ceil(K::NR))
+        .enumerate()
+    {
+        let j0 = jc + t * K::NR;
+        let cols = K::NR.min(jc + nc - j0);
+        for (p, row) in strip.chunks_exact_mut(K::NR).enumerate() {
+            if b.cs == 1 {
+                let start = (pc + p) * b.rs + j0;
+                row[..cols].copy_from_slice(&b.data[start..start + cols]);
+            } else {
+                for (j, v) in row[..cols].iter_mut().enumerate() {
+                    *v = b.at(pc + p, j0 + j);
+                }
+            }
+            row[cols..].fill(0.0);
+        }
+    }
+}
+
+// ---- the microkernels ----
+
+struct Portable;
+
+impl Kernel for Portable {
+    const MR: usize = 4;
+    const NR: usize = 16;
+    unsafe fn tile(
+        kc: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        let mut acc = [[0f32; 16]; 4];
+        for p in 0..kc {
+            // Safety: the caller guarantees kc * MR and kc * NR floats behind a and b.
+            let (ap, bp) = unsafe {
+                (
+                    &*(a.add(p * 4) as *const [f32; 4]),
+                    &*(b.add(p * 16) as *const [f32; 16]),
+                )
+            };
+            for i in 0..4 {
+                for j in 0..16 {
+                    acc[i][j] += ap[i] * bp[j];
+                }
+            }
+        }
+        for (i, row) in acc.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                // Safety: the caller guarantees an MR x NR tile at c with row stride ldc.
+                unsafe {
+                    let dst = c.add(i * ldc + j);
+                    *dst = if accumulate { *dst + v } else { v };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Kernel for Avx2 {
+    const MR: usize = 6;
+    const NR: usize = 16;
+    unsafe fn tile(
+        kc: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe { avx2_6x16(kc, a, b, c, ldc, accumulate) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2_6x16(
+    kc: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+) {
+    use std::arch::x86_64::*;
+    unsafe {
+        let mut c0 = [_mm256_setzero_ps(); 6];
+        let mut c1 = [_mm256_setzero_ps(); 6];
+        for p in 0..kc {
+            let b0 = _mm256_loadu_ps(b.add(p * 16));
+            let b1 = _mm256_loadu_ps(b.add(p * 16 + 8));
+            for i in 0..6 {
+                let av = _mm256_broadcast_ss(&*a.add(p * 6 + i));
+                c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+                c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
+            }
+        }
+        for i in 0..6 {
+            let row = c.add(i * ldc);
+            if accumulate {
+                c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(row));
+                c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(row.add(8)));
+            }
+            _mm256_storeu_ps(row, c0[i]);
+            _mm256_storeu_ps(row.add(8), c1[i]);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx512;
+
+#[cfg(target_arch = "x86_64")]
+impl Kernel for Avx512 {
+    const MR: usize = 8;
+    const NR: usize = 32;
+    unsafe fn tile(
+        kc: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        unsafe { avx512_8x32(kc, a, b, c, ldc, accumulate) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn avx512_8x32(
+    kc: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+) {
+    use std::arch::x86_64::*;
+    unsafe {
+        let mut c0 = [_mm512_setzero_ps(); 8];
+        let mut c1 = [_mm512_setzero_ps(); 8];
+        for p in 0..kc {
+            let b0 = _mm512_loadu_ps(b.add(p * 32));
+            let b1 = _mm512_loadu_ps(b.add(p * 32 + 16));
+            for i in 0..8 {
+                let av = _mm512_set1_ps(*a.add(p * 8 + i));
+                c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+                c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+            }
+        }
+        for i in 0..8 {
+            let row = c.add(i * ldc);
+            if accumulate {
+                c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
+                c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row.add(16)));
+            }
+            _mm512_storeu_ps(row, c0[i]);
+            _mm512_storeu_ps(row.add(16), c1[i]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) % 1000) as f32 / 500.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_kernel_equals_the_triple_loop_on_awkward_shapes() {
+        for isa in Isa::available() {
+            for &(m, n, k) in &[
+                (1, 1, 1),
+                (7, 33, 5),
+                (8, 32, 256),
+                (17, 70, 300),
+                (130, 40, 9),
+                (3, 2100, 20),
+            ] {
+                for (transpose_b, accumulate) in [(false, false), (true, true)] {
+                    let a = filled(m * k, 1);
+                    let bdata = filled(k * n, 2);
+                    let b = if transpose_b {
+                        MatRef::transposed(&bdata, n, k)
+                    } else {
+                        MatRef::row_major(&bdata, k, n)
+                    };
+                    let ldc = n + 3;
+                    let mut c = filled(m * ldc, 3);
+                    let mut want = c.clone();
+                    sgemm_with(isa, MatRef::row_major(&a, m, k), b, &mut c, ldc, accumulate);
+                    sgemm_reference(MatRef::row_major(&a, m, k), b, &mut want, ldc, accumulate);
+                    let scale = want.iter().fold(1.0f32, |s, v| s.max(v.abs()));
+                    for (i, (x, y)) in c.iter().zip(&want).enumerate() {
+                        assert!(
+                            (x - y).abs() <= 1e-5 * scale,
+                            "{isa:?} {m}x{n}x{k} at {i}: {x} vs {y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

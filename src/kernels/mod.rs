@@ -1,0 +1,136 @@
+//! The heavy loops, apart from the tape: functions on slices and shapes.
+//!
+//! Each has two versions, side by side:
+//! - [`reference`]: nested loops written to be read next to the formula, for any
+//!   [`Float`](crate::Float);
+//! - [`fast`]: blocked, vectorised (AVX-512 / AVX2+FMA, chosen at run time) and parallel,
+//!   `f32` only. Every fast function names the reference it must equal, and property
+//!   tests hold them to it.
+//!
+//! The ops on the tape call the fast version for `f32` and the reference for `f64`
+//! (which is what `gradcheck` uses), through the dispatching functions in this module.
+
+pub mod fast;
+pub mod reference;
+
+use crate::Float;
+
+/// The shapes of one 2-D convolution, NCHW: input `[n, cin, h, w]`, weight
+/// `[cout, cin, kh, kw]`, output `[n, cout, ho, wo]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dGeom {
+    /// Batch size.
+    pub n: usize,
+    /// Input channels.
+    pub cin: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels.
+    pub cout: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Stride, both directions.
+    pub stride: usize,
+    /// Zero padding, both directions.
+    pub pad: usize,
+    /// Output height: `(h + 2 pad - kh) / stride + 1`.
+    pub ho: usize,
+    /// Output width: `(w + 2 pad - kw) / stride + 1`.
+    pub wo: usize,
+}
+
+impl Conv2dGeom {
+    /// Checks the shapes and works out the output size, or says which rule they break.
+    pub fn new(x: &[usize], weight: &[usize], stride: usize, pad: usize) -> Result<Self, String> {
+        if x.len() != 4 {
+            return Err(format!(
+                "the input must be 4-D, [N, C, H, W]; got {} axes",
+                x.len()
+            ));
+        }
+        if weight.len() != 4 {
+            return Err(format!(
+                "the weight must be 4-D, [C_out, C_in, kH, kW]; got {} axes",
+                weight.len()
+            ));
+        }
+        if stride == 0 {
+            return Err("the stride must be at least 1".into());
+        }
+        let [n, cin, h, w] = [x[0], x[1], x[2], x[3]];
+        let [cout, wcin, kh, kw] = [weight[0], weight[1], weight[2], weight[3]];
+        if cin != wcin {
+            return Err(format!(
+                "the input has {cin} channels, but the weight expects {wcin} (weight shape {weight:?})"
+            ));
+        }
+        if kh == 0 || kw == 0 || kh > h + 2 * pad || kw > w + 2 * pad {
+            return Err(format!(
+                "the {kh}x{kw} kernel must fit in the padded input ({}x{} = {h}x{w} plus padding {pad} on each side)",
+                h + 2 * pad,
+                w + 2 * pad
+            ));
+        }
+        Ok(Conv2dGeom {
+            n,
+            cin,
+            h,
+            w,
+            cout,
+            kh,
+            kw,
+            stride,
+            pad,
+            ho: (h + 2 * pad - kh) / stride + 1,
+            wo: (w + 2 * pad - kw) / stride + 1,
+        })
+    }
+
+    /// Multiply-adds of the forward pass: `N Cout Ho Wo Cin kH kW`.
+    pub fn macs(&self) -> usize {
+        self.n * self.cout * self.ho * self.wo * self.cin * self.kh * self.kw
+    }
+
+    /// Input pixel row and column under kernel tap `(ky, kx)` of output pixel `(oy, ox)`,
+    /// or `None` where the tap falls on the zero padding.
+    #[inline]
+    pub fn tap(&self, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
+        let iy = (oy * self.stride + ky).checked_sub(self.pad)?;
+        let ix = (ox * self.stride + kx).checked_sub(self.pad)?;
+        (iy < self.h && ix < self.w).then_some((iy, ix))
+    }
+}
+
+/// Forward convolution, dispatched: fast for `f32`, reference otherwise.
+pub fn conv2d_forward<T: Float>(
+    x: &[T],
+    weight: &[T],
+    bias: Option<&[T]>,
+    g: &Conv2dGeom,
+    y: &mut [T],
+) {
+    match (T::as_f32(x), T::as_f32(weight), T::as_f32_mut(y)) {
+        (Some(x), Some(w), Some(y)) => fast::conv2d_forward(x, w, bias.and_then(T::as_f32), g, y),
+        _ => reference::conv2d_forward(x, weight, bias, g, y),
+    }
+}
+
+/// Gradient of the convolution with respect to its input, dispatched.
+pub fn conv2d_backward_input<T: Float>(dy: &[T], weight: &[T], g: &Conv2dGeom, dx: &mut [T]) {
+    match (T::as_f32(dy), T::as_f32(weight), T::as_f32_mut(dx)) {
+        (Some(dy), Some(w), Some(dx)) => fast::conv2d_backward_input(dy, w, g, dx),
+        _ => reference::conv2d_backward_input(dy, weight, g, dx),
+    }
+}
+
+/// Gradient of the convolution with respect to its weight, dispatched.
+pub fn conv2d_backward_weight<T: Float>(x: &[T], dy: &[T], g: &Conv2dGeom, dw: &mut [T]) {
+    match (T::as_f32(x), T::as_f32(dy), T::as_f32_mut(dw)) {
+        (Some(x), Some(dy), Some(dw)) => fast::conv2d_backward_weight(x, dy, g, dw),
+        _ => reference::conv2d_backward_weight(x, dy, g, dw),
+    }
+}
