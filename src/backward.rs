@@ -5,11 +5,13 @@
 //! that input needs no gradient). The chain rule is the `g * ...` in every arm; the comment
 //! above each arm is the local derivative. `docs/derivatives.md` has the same table.
 
-use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
+use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip, s};
 
 use crate::Float;
+use crate::kernels::{self, Conv2dGeom};
 use crate::ops::{
-    Op, custom_backward, keepdim_shape, matmul_values, reduce_to_shape, softmax_values, sum_over,
+    Op, custom_backward, keepdim_shape, matmul_values, reduce_to_shape, slice, softmax_values,
+    sum_over,
 };
 
 type Gradients<T> = std::result::Result<Vec<Option<ArrayD<T>>>, String>;
@@ -220,9 +222,103 @@ pub fn backward<T: Float>(
             vec![Some(da), db]
         }
 
+        // ---- convolution, normalisation, pooling: the loops are in crate::kernels ----
+        // y = conv(x, w) + b:  dx[n,ci,iy,ix] = sum w[co,ci,ky,kx] dy[n,co,oy,ox] over the taps that read it,
+        //                      dw[co,ci,ky,kx] = sum over n, oy, ox of dy[n,co,oy,ox] x[n,ci,tap],  db[co] = sum dy[n,co,..]
+        Op::Conv2d {
+            stride,
+            padding,
+            has_bias,
+        } => {
+            let geo = Conv2dGeom::new(x[0].shape(), x[1].shape(), *stride, *padding)?;
+            let dy = slice(g);
+            let mut out = vec![
+                want(0, &|| {
+                    let mut dx = ArrayD::zeros(x[0].raw_dim());
+                    kernels::conv2d_backward_input(dy, slice(x[1]), &geo, slice_mut(&mut dx));
+                    dx
+                }),
+                want(1, &|| {
+                    let mut dw = ArrayD::zeros(x[1].raw_dim());
+                    kernels::conv2d_backward_weight(slice(x[0]), dy, &geo, slice_mut(&mut dw));
+                    dw
+                }),
+            ];
+            if *has_bias {
+                out.push(want(2, &|| {
+                    let mut db = ArrayD::zeros(x[2].raw_dim());
+                    kernels::reference::conv2d_backward_bias(
+                        dy,
+                        geo.n,
+                        geo.cout,
+                        slice_mut(&mut db),
+                    );
+                    db
+                }));
+            }
+            out
+        }
+        // y = gamma xhat + beta, xhat = (x - mean) inv_std, m values per channel:
+        //   dgamma = sum dy xhat,  dbeta = sum dy,
+        //   training: dx = gamma inv_std / m (m dy - dbeta - xhat dgamma)  (through the batch mean and variance)
+        //   eval:     dx = gamma inv_std dy                                 (the statistics are constants)
+        Op::BatchNorm2d {
+            training,
+            mean,
+            inv_std,
+        } => {
+            let s = x[0].shape();
+            let dims = (s[0], s[1], s[2..].iter().product());
+            let (dx, dgamma, dbeta) = kernels::batch_norm_backward(
+                slice(x[0]),
+                slice(g),
+                dims,
+                mean,
+                inv_std,
+                slice(x[1]),
+                *training,
+            );
+            let shaped = |v: Vec<T>, like: &ArrayD<T>| {
+                ArrayD::from_shape_vec(like.raw_dim(), v).map_err(|e| e.to_string())
+            };
+            vec![
+                Some(shaped(dx, x[0])?),
+                Some(shaped(dgamma, x[1])?),
+                Some(shaped(dbeta, x[2])?),
+            ]
+        }
+        // max pool: dx = dy at the input that won each window, 0 elsewhere
+        Op::MaxPool2d { geom, argmax } => {
+            let mut dx = ArrayD::zeros(x[0].raw_dim());
+            kernels::max_pool2d_backward(slice(g), argmax, geom, slice_mut(&mut dx));
+            vec![Some(dx)]
+        }
+        // avg pool: dx = dy / k^2 on every input of each window
+        Op::AvgPool2d { geom } => {
+            let mut dx = ArrayD::zeros(x[0].raw_dim());
+            kernels::avg_pool2d_backward(slice(g), geom, slice_mut(&mut dx));
+            vec![Some(dx)]
+        }
+        // option-A shortcut: the input's channels of dy go back to the pixels that were kept
+        Op::ZeroPadShortcut { before } => {
+            let c = x[0].shape()[1];
+            let mut dx = ArrayD::zeros(x[0].raw_dim());
+            dx.slice_mut(s![.., .., ..;2, ..;2]).assign(&g.slice(s![
+                ..,
+                *before..*before + c,
+                ..,
+                ..
+            ]));
+            vec![Some(dx)]
+        }
+
         // ---- ops written outside the crate ----
         Op::Custom(c) => return custom_backward(c.as_ref(), x, y, g),
     })
+}
+
+fn slice_mut<T: Float>(a: &mut ArrayD<T>) -> &mut [T] {
+    a.as_slice_mut().expect("a fresh array is contiguous")
 }
 
 /// `f(g_i, a_i)` elementwise over two arrays of one shape.

@@ -34,7 +34,7 @@ mod tape;
 pub use error::{Error, Result};
 pub use float::Float;
 pub use gradcheck::{GradcheckConfig, GradcheckReport, gradcheck, gradcheck_with};
-pub use ops::{CustomOp, Op, concat, stack, try_concat, try_stack};
+pub use ops::{CustomOp, Op, RunningStats, concat, stack, try_concat, try_stack};
 pub use tape::{GradKey, Grads, NodeId, Param, Tape, Var};
 
 /// Re-exported so that a notebook needs only `:dep resgrad`.

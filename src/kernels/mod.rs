@@ -15,6 +15,8 @@ pub mod reference;
 
 use crate::Float;
 
+pub use reference::PoolGeom;
+
 /// The shapes of one 2-D convolution, NCHW: input `[n, cin, h, w]`, weight
 /// `[cout, cin, kh, kw]`, output `[n, cout, ho, wo]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,4 +135,55 @@ pub fn conv2d_backward_weight<T: Float>(x: &[T], dy: &[T], g: &Conv2dGeom, dw: &
         (Some(x), Some(dy), Some(dw)) => fast::conv2d_backward_weight(x, dy, g, dw),
         _ => reference::conv2d_backward_weight(x, dy, g, dw),
     }
+}
+
+/// Per-channel mean and biased variance of `[n, c, plane]`.
+pub fn channel_stats<T: Float>(x: &[T], n: usize, c: usize, plane: usize) -> (Vec<T>, Vec<T>) {
+    reference::channel_stats(x, n, c, plane)
+}
+
+/// `y = gamma (x - mean) inv_std + beta` per channel.
+pub fn batch_norm_apply<T: Float>(
+    x: &[T],
+    dims: (usize, usize, usize),
+    mean: &[T],
+    inv_std: &[T],
+    gamma: &[T],
+    beta: &[T],
+    y: &mut [T],
+) {
+    reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, y)
+}
+
+/// Batch norm backward: `(dx, dgamma, dbeta)`.
+pub fn batch_norm_backward<T: Float>(
+    x: &[T],
+    dy: &[T],
+    dims: (usize, usize, usize),
+    mean: &[T],
+    inv_std: &[T],
+    gamma: &[T],
+    training: bool,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
+    reference::batch_norm_backward(x, dy, dims, mean, inv_std, gamma, training)
+}
+
+/// Max pooling forward; returns the winners' indices.
+pub fn max_pool2d_forward<T: Float>(x: &[T], g: &PoolGeom, y: &mut [T]) -> Vec<u32> {
+    reference::max_pool2d_forward(x, g, y)
+}
+
+/// Max pooling backward.
+pub fn max_pool2d_backward<T: Float>(dy: &[T], argmax: &[u32], g: &PoolGeom, dx: &mut [T]) {
+    reference::max_pool2d_backward(dy, argmax, g, dx)
+}
+
+/// Average pooling forward.
+pub fn avg_pool2d_forward<T: Float>(x: &[T], g: &PoolGeom, y: &mut [T]) {
+    reference::avg_pool2d_forward(x, g, y)
+}
+
+/// Average pooling backward.
+pub fn avg_pool2d_backward<T: Float>(dy: &[T], g: &PoolGeom, dx: &mut [T]) {
+    reference::avg_pool2d_backward(dy, g, dx)
 }

@@ -24,18 +24,23 @@ macro_rules! or_panic {
 }
 
 mod broadcast;
+mod conv;
 mod custom;
 mod elementwise;
 mod linalg;
 mod loss;
+mod norm;
+mod pool;
 mod reduce;
 mod shape;
 
 pub(crate) use broadcast::{broadcast_shape, reduce_to_shape};
+pub(crate) use conv::slice;
 pub use custom::CustomOp;
 pub(crate) use custom::custom_backward;
 pub(crate) use linalg::matmul_values;
 pub(crate) use loss::softmax_values;
+pub use norm::RunningStats;
 pub(crate) use reduce::{keepdim_shape, sum_over};
 pub use shape::{concat, stack, try_concat, try_stack};
 
@@ -143,6 +148,41 @@ pub enum Op<T: Float> {
     },
     /// Mean squared error between two tensors of the same shape.
     Mse,
+    /// 2-D convolution; parents `[x, weight]` or `[x, weight, bias]`.
+    Conv2d {
+        /// Stride on both axes.
+        stride: usize,
+        /// Zero padding on both axes.
+        padding: usize,
+        /// Whether a bias is the third parent.
+        has_bias: bool,
+    },
+    /// Batch norm over channels; parents `[x, gamma, beta]`.
+    BatchNorm2d {
+        /// Batch statistics (true) or running statistics (false).
+        training: bool,
+        /// The per-channel mean used.
+        mean: Rc<Vec<T>>,
+        /// The per-channel `1 / sqrt(var + eps)` used.
+        inv_std: Rc<Vec<T>>,
+    },
+    /// Max pooling.
+    MaxPool2d {
+        /// Window, stride, padding and sizes.
+        geom: crate::kernels::PoolGeom,
+        /// Per output, the flat index in its plane of the input that won.
+        argmax: Rc<Vec<u32>>,
+    },
+    /// Average pooling (padding counted as zeros).
+    AvgPool2d {
+        /// Window, stride, padding and sizes.
+        geom: crate::kernels::PoolGeom,
+    },
+    /// Option-A shortcut: stride-2 subsampling, then zero channels around the input's.
+    ZeroPadShortcut {
+        /// Zero channels added before the input's channels.
+        before: usize,
+    },
     /// An op written outside the crate, e.g. by a learner in a notebook.
     Custom(Rc<dyn CustomOp<T>>),
 }
@@ -181,6 +221,11 @@ impl<T: Float> Op<T> {
             Op::LogSoftmax { .. } => "log_softmax",
             Op::CrossEntropy { .. } => "cross_entropy",
             Op::Mse => "mse",
+            Op::Conv2d { .. } => "conv2d",
+            Op::BatchNorm2d { .. } => "batch_norm2d",
+            Op::MaxPool2d { .. } => "max_pool2d",
+            Op::AvgPool2d { .. } => "avg_pool2d",
+            Op::ZeroPadShortcut { .. } => "zero_pad_shortcut",
             Op::Custom(c) => c.name(),
         }
     }
@@ -201,6 +246,21 @@ impl<T: Float> Op<T> {
             Op::Concat { axis } | Op::Stack { axis } => format!("{}(axis={axis})", self.name()),
             Op::Softmax { axis } | Op::LogSoftmax { axis } => {
                 format!("{}(axis={axis})", self.name())
+            }
+            Op::Conv2d {
+                stride, padding, ..
+            } => format!("conv2d(stride={stride}, padding={padding})"),
+            Op::BatchNorm2d { training, .. } => {
+                format!("batch_norm2d({})", if *training { "train" } else { "eval" })
+            }
+            Op::MaxPool2d { geom, .. } | Op::AvgPool2d { geom } => {
+                format!(
+                    "{}(k={}, stride={}, padding={})",
+                    self.name(),
+                    geom.k,
+                    geom.stride,
+                    geom.pad
+                )
             }
             _ => self.name().to_string(),
         }
