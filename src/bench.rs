@@ -164,8 +164,8 @@ pub fn sgemm_ours(n: usize) -> f64 {
     let mut c = vec![0.0; n * n];
     let secs = median_secs(3, || {
         sgemm(
-            MatRef::row_major(&a, n, n),
-            MatRef::row_major(&b, n, n),
+            &MatRef::row_major(&a, n, n),
+            &MatRef::row_major(&b, n, n),
             &mut c,
             n,
             false,

@@ -19,7 +19,9 @@ where
 }
 
 /// (input shape, weight shape, stride, padding, with bias)
-const CONV_CASES: &[([usize; 4], [usize; 4], usize, usize, bool)] = &[
+type ConvCase = ([usize; 4], [usize; 4], usize, usize, bool);
+
+const CONV_CASES: &[ConvCase] = &[
     ([2, 3, 5, 5], [4, 3, 3, 3], 1, 1, true), // 3x3, same padding
     ([2, 2, 6, 6], [3, 2, 3, 3], 2, 1, false), // stride 2
     ([1, 2, 5, 7], [2, 2, 3, 3], 1, 0, true), // no padding, odd and unequal sides

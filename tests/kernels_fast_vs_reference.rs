@@ -56,31 +56,58 @@ fn geometry() -> impl Strategy<Value = Conv2dGeom> {
         )
 }
 
+/// Stride-1 "same" convs (`padding = (k - 1) / 2`), which im2col copies as shifted planes.
+fn same_geometry() -> impl Strategy<Value = Conv2dGeom> {
+    (
+        1usize..3,
+        1usize..6,
+        1usize..6,
+        1usize..12,
+        1usize..12,
+        prop::sample::select(vec![3usize, 5, 7]),
+    )
+        .prop_filter_map(
+            "the kernel must fit the padded input",
+            |(n, cin, cout, h, w, k)| {
+                Conv2dGeom::new(&[n, cin, h, w], &[cout, cin, k, k], 1, (k - 1) / 2).ok()
+            },
+        )
+}
+
+fn check_all(g: Conv2dGeom, seed: u64, with_bias: bool) -> Result<(), TestCaseError> {
+    let x = values(g.n * g.cin * g.h * g.w, seed);
+    let w = values(g.cout * g.cin * g.kh * g.kw, seed + 1);
+    let b = values(g.cout, seed + 2);
+    let dy = values(g.n * g.cout * g.ho * g.wo, seed + 3);
+    let bias = with_bias.then_some(b.as_slice());
+
+    let (mut y_fast, mut y_ref) = (vec![0.0; dy.len()], vec![0.0; dy.len()]);
+    fast::conv2d_forward(&x, &w, bias, &g, &mut y_fast);
+    reference::conv2d_forward(&x, &w, bias, &g, &mut y_ref);
+    assert_close("forward", &g, &y_fast, &y_ref)?;
+
+    let (mut dx_fast, mut dx_ref) = (vec![7.0; x.len()], vec![0.0; x.len()]);
+    fast::conv2d_backward_input(&dy, &w, &g, &mut dx_fast);
+    reference::conv2d_backward_input(&dy, &w, &g, &mut dx_ref);
+    assert_close("backward to the input", &g, &dx_fast, &dx_ref)?;
+
+    let (mut dw_fast, mut dw_ref) = (vec![7.0; w.len()], vec![0.0; w.len()]);
+    fast::conv2d_backward_weight(&x, &dy, &g, &mut dw_fast);
+    reference::conv2d_backward_weight(&x, &dy, &g, &mut dw_ref);
+    assert_close("backward to the weight", &g, &dw_fast, &dw_ref)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
+    fn same_padding_conv2d_fast_equals_reference(g in same_geometry(), seed in 0u64..1_000_000, with_bias in any::<bool>()) {
+        check_all(g, seed, with_bias)?;
+    }
+
+    #[test]
     fn conv2d_fast_equals_reference(g in geometry(), seed in 0u64..1_000_000, with_bias in any::<bool>()) {
-        let x = values(g.n * g.cin * g.h * g.w, seed);
-        let w = values(g.cout * g.cin * g.kh * g.kw, seed + 1);
-        let b = values(g.cout, seed + 2);
-        let dy = values(g.n * g.cout * g.ho * g.wo, seed + 3);
-        let bias = with_bias.then_some(b.as_slice());
-
-        let (mut y_fast, mut y_ref) = (vec![0.0; dy.len()], vec![0.0; dy.len()]);
-        fast::conv2d_forward(&x, &w, bias, &g, &mut y_fast);
-        reference::conv2d_forward(&x, &w, bias, &g, &mut y_ref);
-        assert_close("forward", &g, &y_fast, &y_ref)?;
-
-        let (mut dx_fast, mut dx_ref) = (vec![7.0; x.len()], vec![0.0; x.len()]);
-        fast::conv2d_backward_input(&dy, &w, &g, &mut dx_fast);
-        reference::conv2d_backward_input(&dy, &w, &g, &mut dx_ref);
-        assert_close("backward to the input", &g, &dx_fast, &dx_ref)?;
-
-        let (mut dw_fast, mut dw_ref) = (vec![7.0; w.len()], vec![0.0; w.len()]);
-        fast::conv2d_backward_weight(&x, &dy, &g, &mut dw_fast);
-        reference::conv2d_backward_weight(&x, &dy, &g, &mut dw_ref);
-        assert_close("backward to the weight", &g, &dw_fast, &dw_ref)?;
+        check_all(g, seed, with_bias)?;
     }
 }
 

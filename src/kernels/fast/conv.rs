@@ -16,7 +16,7 @@ use std::cell::RefCell;
 
 use rayon::prelude::*;
 
-use super::gemm::{MatRef, sgemm};
+use super::gemm::{MatRef, PackedA, sgemm, sgemm_packed};
 use crate::kernels::Conv2dGeom;
 
 thread_local! {
@@ -46,6 +46,10 @@ pub fn im2col(x: &[f32], g: &Conv2dGeom, col: &mut [f32]) {
             .saturating_sub(kx)
             .div_ceil(g.stride)
             .clamp(lo, g.wo);
+        if g.stride == 1 && g.wo == g.w {
+            shifted_copy(plane, g, (ky, kx), (lo, hi), row);
+            continue;
+        }
         for (oy, out) in row.chunks_exact_mut(g.wo).enumerate() {
             let iy = (oy * g.stride + ky).wrapping_sub(g.pad);
             if iy >= g.h {
@@ -67,6 +71,47 @@ pub fn im2col(x: &[f32], g: &Conv2dGeom, col: &mut [f32]) {
                 }
             }
         }
+    }
+}
+
+/// One im2col row of a stride-1 "same width" conv (`wo == w`, e.g. 3x3 with padding 1).
+/// Then output pixel `i = oy * w + ox` reads input pixel `i + (ky - pad) * w + (kx - pad)`:
+/// the whole row is one shifted copy of the plane, after which the pixels whose tap
+/// wrapped around a row edge (`ox < lo` or `ox >= hi`) are set to zero, and the rows
+/// whose tap falls above or below the image are zero.
+fn shifted_copy(
+    plane: &[f32],
+    g: &Conv2dGeom,
+    (ky, kx): (usize, usize),
+    (lo, hi): (usize, usize),
+    row: &mut [f32],
+) {
+    let w = g.w;
+    // Output rows whose tap row is inside the image: oy_lo <= oy < oy_hi.
+    let oy_lo = g.pad.saturating_sub(ky).min(g.ho);
+    let oy_hi = (g.h + g.pad).saturating_sub(ky).clamp(oy_lo, g.ho);
+    row[..oy_lo * w].fill(0.0);
+    row[oy_hi * w..].fill(0.0);
+    if oy_lo == oy_hi {
+        return;
+    }
+    // Output i reads input i + shift; copy the part of [oy_lo w, oy_hi w) whose source is
+    // inside the plane (the ends can fall off by less than a row when kx != pad).
+    let shift = (ky * w + kx) as isize - (g.pad * w + g.pad) as isize;
+    let (first, last) = ((oy_lo * w) as isize, (oy_hi * w) as isize);
+    let start = (-shift).clamp(first, last);
+    let end = (plane.len() as isize - shift).clamp(start, last);
+    let (start, end) = (start as usize, end as usize);
+    row[oy_lo * w..start].fill(0.0);
+    row[end..oy_hi * w].fill(0.0);
+    if start < end {
+        let src_start = (start as isize + shift) as usize;
+        row[start..end].copy_from_slice(&plane[src_start..src_start + (end - start)]);
+    }
+    // Columns that read across a row edge.
+    for out in row[oy_lo * w..oy_hi * w].chunks_exact_mut(w) {
+        out[..lo].fill(0.0);
+        out[hi..].fill(0.0);
     }
 }
 
@@ -98,17 +143,18 @@ fn col2im_add(col: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
 /// Fast [`reference::conv2d_forward`](crate::kernels::reference::conv2d_forward).
 pub fn conv2d_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &Conv2dGeom, y: &mut [f32]) {
     let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
-    let weight = MatRef::row_major(w, g.cout, k);
+    // The weight is the A of every image's product: pack it once.
+    let weight = PackedA::new(&MatRef::row_major(w, g.cout, k));
     y.par_chunks_mut(g.cout * hw)
         .zip(x.par_chunks(g.cin * g.h * g.w))
         .for_each(|(yn, xn)| {
             if is_pointwise(g) {
-                sgemm(weight, MatRef::row_major(xn, g.cin, hw), yn, hw, false);
+                sgemm_packed(&weight, &MatRef::row_major(xn, g.cin, hw), yn, hw, false);
             } else {
                 COL.with_borrow_mut(|col| {
                     col.resize(k * hw, 0.0);
                     im2col(xn, g, col);
-                    sgemm(weight, MatRef::row_major(col, k, hw), yn, hw, false);
+                    sgemm_packed(&weight, &MatRef::row_major(col, k, hw), yn, hw, false);
                 });
             }
             if let Some(b) = bias {
@@ -147,13 +193,13 @@ pub fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom, dx: &mut [f3
     }
     // dcol [CinKK x HoWo] = W^T [CinKK x Cout] . dy_n [Cout x HoWo], then fold back.
     let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
-    let wt = MatRef::transposed(w, g.cout, k);
+    let wt = PackedA::new(&MatRef::transposed(w, g.cout, k));
     dx.par_chunks_mut(g.cin * g.h * g.w)
         .zip(dy.par_chunks(g.cout * hw))
         .for_each(|(dxn, dyn_)| {
             COL.with_borrow_mut(|col| {
                 col.resize(k * hw, 0.0);
-                sgemm(wt, MatRef::row_major(dyn_, g.cout, hw), col, hw, false);
+                sgemm_packed(&wt, &MatRef::row_major(dyn_, g.cout, hw), col, hw, false);
                 dxn.fill(0.0);
                 col2im_add(col, g, dxn);
             });
@@ -174,12 +220,18 @@ pub fn conv2d_backward_weight(x: &[f32], dy: &[f32], g: &Conv2dGeom, dw: &mut [f
                 let xn = &x[n * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
                 let dyn_ = MatRef::row_major(&dy[n * g.cout * hw..][..g.cout * hw], g.cout, hw);
                 if is_pointwise(g) {
-                    sgemm(dyn_, MatRef::transposed(xn, g.cin, hw), &mut acc, k, i > 0);
+                    sgemm(
+                        &dyn_,
+                        &MatRef::transposed(xn, g.cin, hw),
+                        &mut acc,
+                        k,
+                        i > 0,
+                    );
                 } else {
                     COL.with_borrow_mut(|col| {
                         col.resize(k * hw, 0.0);
                         im2col(xn, g, col);
-                        sgemm(dyn_, MatRef::transposed(col, k, hw), &mut acc, k, i > 0);
+                        sgemm(&dyn_, &MatRef::transposed(col, k, hw), &mut acc, k, i > 0);
                     });
                 }
             }

@@ -64,6 +64,84 @@ impl<'a> MatRef<'a> {
     }
 }
 
+/// A matrix the GEMM can pack from, without it ever being written out in full: a dense
+/// [`MatRef`], or an image seen through im2col (see the conv kernels).
+pub trait Panel {
+    /// Number of rows.
+    fn rows(&self) -> usize;
+    /// Number of columns.
+    fn cols(&self) -> usize;
+    /// Packs the block `rows r0..r0+kr, cols c0..c0+nc` into strips `nr` columns wide:
+    /// `out[t * nr * kr + r * nr + j] = self[r0 + r, c0 + t * nr + j]`, zero past `nc`.
+    /// (How the GEMM packs B.)
+    fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [f32]);
+    /// Packs the block `rows r0..r0+mc, cols c0..c0+kc` into strips `mr` rows tall:
+    /// `out[s * mr * kc + c * mr + i] = self[r0 + s * mr + i, c0 + c]`, zero past `mc`.
+    /// (How the GEMM packs A.)
+    fn pack_transposed(
+        &self,
+        r0: usize,
+        mc: usize,
+        c0: usize,
+        kc: usize,
+        mr: usize,
+        out: &mut [f32],
+    );
+}
+
+impl Panel for MatRef<'_> {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [f32]) {
+        for (t, strip) in out
+            .chunks_exact_mut(nr * kr)
+            .take(nc.div_ceil(nr))
+            .enumerate()
+        {
+            let j0 = c0 + t * nr;
+            let w = nr.min(c0 + nc - j0);
+            for (r, row) in strip.chunks_exact_mut(nr).enumerate() {
+                if self.cs == 1 {
+                    let start = (r0 + r) * self.rs + j0;
+                    row[..w].copy_from_slice(&self.data[start..start + w]);
+                } else {
+                    for (j, v) in row[..w].iter_mut().enumerate() {
+                        *v = self.at(r0 + r, j0 + j);
+                    }
+                }
+                row[w..].fill(0.0);
+            }
+        }
+    }
+    fn pack_transposed(
+        &self,
+        r0: usize,
+        mc: usize,
+        c0: usize,
+        kc: usize,
+        mr: usize,
+        out: &mut [f32],
+    ) {
+        for (s, strip) in out
+            .chunks_exact_mut(mr * kc)
+            .take(mc.div_ceil(mr))
+            .enumerate()
+        {
+            let i0 = r0 + s * mr;
+            let h = mr.min(r0 + mc - i0);
+            for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
+                for (i, v) in col.iter_mut().enumerate() {
+                    *v = if i < h { self.at(i0 + i, c0 + c) } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
 /// Which microkernel runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isa {
@@ -109,41 +187,49 @@ impl Isa {
 
 /// `C = A B` (or `C += A B` if `accumulate`), C row-major with row stride `ldc`, with the
 /// fastest kernel this CPU has. Single-threaded: callers parallelise over independent work.
-pub fn sgemm(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
+pub fn sgemm(a: &impl Panel, b: &impl Panel, c: &mut [f32], ldc: usize, accumulate: bool) {
     sgemm_with(Isa::detect(), a, b, c, ldc, accumulate)
 }
 
 /// [`sgemm`] with a chosen kernel (tests run every kernel the CPU has).
-pub fn sgemm_with(isa: Isa, a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
+pub fn sgemm_with(
+    isa: Isa,
+    a: &impl Panel,
+    b: &impl Panel,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
     assert_eq!(
-        a.cols, b.rows,
+        a.cols(),
+        b.rows(),
         "sgemm: A is {}x{}, B is {}x{}",
-        a.rows, a.cols, b.rows, b.cols
+        a.rows(),
+        a.cols(),
+        b.rows(),
+        b.cols()
     );
-    let (m, n) = (a.rows, b.cols);
+    let (m, n) = (a.rows(), b.cols());
+    check_c(m, n, c, ldc);
     if m == 0 || n == 0 {
         return;
     }
-    assert!(
-        (m - 1) * ldc + n <= c.len() && ldc >= n,
-        "sgemm: C needs {m}x{n} with row stride {ldc}, the slice has {}",
-        c.len()
-    );
+    let (dims, src) = ((m, a.cols()), ASource::OnTheFly(a));
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 if is_x86_feature_detected!("avx512f") => {
-            blocked::<Avx512>(a, b, c, ldc, accumulate)
+            blocked::<Avx512, _>(dims, src, b, c, ldc, accumulate)
         }
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") => {
-            blocked::<Avx2>(a, b, c, ldc, accumulate)
+            blocked::<Avx2, _>(dims, src, b, c, ldc, accumulate)
         }
-        _ => blocked::<Portable>(a, b, c, ldc, accumulate),
+        _ => blocked::<Portable, _>(dims, src, b, c, ldc, accumulate),
     }
 }
 
 /// The naive triple loop that every kernel must equal (up to summation order).
-pub fn sgemm_reference(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
+pub fn sgemm_reference(a: &MatRef, b: &MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
     for i in 0..a.rows {
         for j in 0..b.cols {
             let mut acc = if accumulate { c[i * ldc + j] } else { 0.0 };
@@ -173,7 +259,7 @@ trait Kernel {
     );
 }
 
-const KC: usize = 256;
+const KC: usize = 384;
 const MC_STRIPS: usize = 16;
 const NC: usize = 2048;
 
@@ -182,8 +268,29 @@ thread_local! {
     static PACK_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-fn blocked<K: Kernel>(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
-    let (m, n, k) = (a.rows, b.cols, a.cols);
+/// Where the blocked loop gets its packed A blocks from.
+enum ASource<'a, P: Panel> {
+    /// Pack each block as it is needed.
+    OnTheFly(&'a P),
+    /// Already packed, block after block (see [`PackedA`]).
+    Packed(&'a PackedA),
+}
+
+/// The K blocking for a given K: equal blocks (288 = 1 x 288, 576 = 2 x 288), so that no
+/// block is a short remainder whose C loads and stores cost as much as its multiply-adds.
+fn kc_for(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(KC)).max(1)
+}
+
+fn blocked<K: Kernel, P: Panel>(
+    (m, k): (usize, usize),
+    a: ASource<P>,
+    b: &impl Panel,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+) {
+    let n = b.cols();
     if k == 0 {
         if !accumulate {
             for i in 0..m {
@@ -193,25 +300,118 @@ fn blocked<K: Kernel>(a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, accumulat
         return;
     }
     let mc_max = MC_STRIPS * K::MR;
+    let kc_max = kc_for(k);
     PACK_A.with_borrow_mut(|pa| {
         PACK_B.with_borrow_mut(|pb| {
-            pa.resize(mc_max * KC, 0.0);
-            pb.resize(KC * NC.div_ceil(K::NR) * K::NR, 0.0);
+            if let ASource::OnTheFly(_) = a {
+                pa.resize(mc_max * kc_max, 0.0);
+            }
+            pb.resize(kc_max * NC.div_ceil(K::NR) * K::NR, 0.0);
             for jc in (0..n).step_by(NC) {
                 let nc = NC.min(n - jc);
-                for pc in (0..k).step_by(KC) {
-                    let kc = KC.min(k - pc);
-                    pack_b::<K>(&b, pc, kc, jc, nc, pb);
+                for (q, pc) in (0..k).step_by(kc_max).enumerate() {
+                    let kc = kc_max.min(k - pc);
+                    pack_b::<K>(b, pc, kc, jc, nc, pb);
                     let acc = accumulate || pc > 0;
                     for ic in (0..m).step_by(mc_max) {
                         let mc = mc_max.min(m - ic);
-                        pack_a::<K>(&a, ic, mc, pc, kc, pa);
-                        macro_tile::<K>(pa, pb, (mc, nc, kc), &mut c[ic * ldc + jc..], ldc, acc);
+                        let block: &[f32] = match &a {
+                            ASource::OnTheFly(a) => {
+                                pack_a::<K>(*a, ic, mc, pc, kc, pa);
+                                pa
+                            }
+                            ASource::Packed(p) => &p.data[q * p.m_pad * kc_max + ic * kc..],
+                        };
+                        macro_tile::<K>(block, pb, (mc, nc, kc), &mut c[ic * ldc + jc..], ldc, acc);
                     }
                 }
             }
         })
     });
+}
+
+/// A packed once, for one kernel, in the order the blocked loop reads it: reuse it when
+/// the same A multiplies many Bs (a conv's weight, image after image), instead of packing
+/// it again for every product.
+pub struct PackedA {
+    isa: Isa,
+    m: usize,
+    k: usize,
+    m_pad: usize,
+    data: Vec<f32>,
+}
+
+impl PackedA {
+    /// Packs `a` for the kernel [`Isa::detect`] picks.
+    pub fn new(a: &impl Panel) -> Self {
+        Self::with(Isa::detect(), a)
+    }
+
+    /// Packs `a` for the kernel `isa`.
+    pub fn with(isa: Isa, a: &impl Panel) -> Self {
+        let mr = match isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 if is_x86_feature_detected!("avx512f") => Avx512::MR,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") => {
+                Avx2::MR
+            }
+            _ => Portable::MR,
+        };
+        let isa = match mr {
+            8 => Isa::Avx512,
+            6 => Isa::Avx2,
+            _ => Isa::Portable,
+        };
+        let (m, k) = (a.rows(), a.cols());
+        let m_pad = m.div_ceil(mr) * mr;
+        let kc_max = kc_for(k);
+        let mut data = vec![0.0; m_pad * kc_max * k.div_ceil(kc_max).max(1)];
+        for (q, pc) in (0..k).step_by(kc_max).enumerate() {
+            let kc = kc_max.min(k - pc);
+            a.pack_transposed(0, m, pc, kc, mr, &mut data[q * m_pad * kc_max..]);
+        }
+        PackedA {
+            isa,
+            m,
+            k,
+            m_pad,
+            data,
+        }
+    }
+}
+
+/// `C = A B` (or `C += A B`) with an A packed beforehand.
+pub fn sgemm_packed(a: &PackedA, b: &impl Panel, c: &mut [f32], ldc: usize, accumulate: bool) {
+    assert_eq!(
+        a.k,
+        b.rows(),
+        "sgemm: A is {}x{}, B is {}x{}",
+        a.m,
+        a.k,
+        b.rows(),
+        b.cols()
+    );
+    check_c(a.m, b.cols(), c, ldc);
+    if a.m == 0 || b.cols() == 0 {
+        return;
+    }
+    let src: ASource<MatRef> = ASource::Packed(a);
+    match a.isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => blocked::<Avx512, _>((a.m, a.k), src, b, c, ldc, accumulate),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => blocked::<Avx2, _>((a.m, a.k), src, b, c, ldc, accumulate),
+        _ => blocked::<Portable, _>((a.m, a.k), src, b, c, ldc, accumulate),
+    }
+}
+
+fn check_c(m: usize, n: usize, c: &[f32], ldc: usize) {
+    assert!(
+        m == 0 || n == 0 || ((m - 1) * ldc + n <= c.len() && ldc >= n),
+        "sgemm: C needs {m}x{n} with row stride {ldc}, the slice has {}",
+        c.len()
+    );
 }
 
 /// All `MR x NR` tiles of one packed A block times one packed B panel.
@@ -253,50 +453,14 @@ fn macro_tile<K: Kernel>(
     }
 }
 
-/// Packs `A[ic.., pc..]` (`mc x kc`) into strips of `MR` rows: `strip[p * MR + i]`,
-/// zero-filling rows past `mc`.
-fn pack_a<K: Kernel>(a: &MatRef, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
-    for (s, strip) in out
-        .chunks_exact_mut(K::MR * kc)
-        .take(mc.div_ceil(K::MR))
-        .enumerate()
-    {
-        let i0 = s * K::MR;
-        let rows = K::MR.min(mc - i0);
-        for (p, col) in strip.chunks_exact_mut(K::MR).enumerate() {
-            for (i, v) in col.iter_mut().enumerate() {
-                *v = if i < rows {
-                    a.at(ic + i0 + i, pc + p)
-                } else {
-                    0.0
-                };
-            }
-        }
-    }
+/// Packs `A[ic.., pc..]` (`mc x kc`) into strips of `MR` rows: `strip[p * MR + i]`.
+fn pack_a<K: Kernel>(a: &impl Panel, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
+    a.pack_transposed(ic, mc, pc, kc, K::MR, out);
 }
 
-/// Packs `B[pc.., jc..]` (`kc x nc`) into strips of `NR` columns: `strip[p * NR + j]`,
-/// zero-filling columns past `nc`. Rows of a row-major B are copied as runs.
-fn pack_b<K: Kernel>(b: &MatRef, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
-    for (t, strip) in out
-        .chunks_exact_mut(K::NR * kc)
-        .take(nc.div_ceil(K::NR))
-        .enumerate()
-    {
-        let j0 = jc + t * K::NR;
-        let cols = K::NR.min(jc + nc - j0);
-        for (p, row) in strip.chunks_exact_mut(K::NR).enumerate() {
-            if b.cs == 1 {
-                let start = (pc + p) * b.rs + j0;
-                row[..cols].copy_from_slice(&b.data[start..start + cols]);
-            } else {
-                for (j, v) in row[..cols].iter_mut().enumerate() {
-                    *v = b.at(pc + p, j0 + j);
-                }
-            }
-            row[cols..].fill(0.0);
-        }
-    }
+/// Packs `B[pc.., jc..]` (`kc x nc`) into strips of `NR` columns: `strip[p * NR + j]`.
+fn pack_b<K: Kernel>(b: &impl Panel, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
+    b.pack(pc, kc, jc, nc, K::NR, out);
 }
 
 // ---- the microkernels ----
@@ -483,8 +647,15 @@ mod tests {
                     let ldc = n + 3;
                     let mut c = filled(m * ldc, 3);
                     let mut want = c.clone();
-                    sgemm_with(isa, MatRef::row_major(&a, m, k), b, &mut c, ldc, accumulate);
-                    sgemm_reference(MatRef::row_major(&a, m, k), b, &mut want, ldc, accumulate);
+                    sgemm_with(
+                        isa,
+                        &MatRef::row_major(&a, m, k),
+                        &b,
+                        &mut c,
+                        ldc,
+                        accumulate,
+                    );
+                    sgemm_reference(&MatRef::row_major(&a, m, k), &b, &mut want, ldc, accumulate);
                     let scale = want.iter().fold(1.0f32, |s, v| s.max(v.abs()));
                     for (i, (x, y)) in c.iter().zip(&want).enumerate() {
                         assert!(
