@@ -134,3 +134,119 @@ fn the_benchmark_shapes_agree_too() {
         assert_close("backward to the weight", &g, &a, &b).unwrap();
     }
 }
+
+// ---- batch norm and pooling ----
+
+#[track_caller]
+fn close(what: &str, fast: &[f32], reference: &[f32]) -> Result<(), TestCaseError> {
+    close_at(what, fast, reference, 0.0)
+}
+
+/// Like `close`, with a floor on the scale: where the exact answer is ~0 by cancellation
+/// (batch norm's dx on two values per channel), the size of the terms that cancelled.
+#[track_caller]
+fn close_at(what: &str, fast: &[f32], reference: &[f32], floor: f32) -> Result<(), TestCaseError> {
+    let scale = reference
+        .iter()
+        .fold(floor, |m, v| m.max(v.abs()))
+        .max(1e-6);
+    for (i, (a, b)) in fast.iter().zip(reference).enumerate() {
+        prop_assert!(
+            (a - b).abs() <= 1e-4 * scale,
+            "{what} differs at {i}: fast {a} vs reference {b}"
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn batch_norm_fast_equals_reference(
+        n in 1usize..5, c in 1usize..6, plane in 1usize..70, training in any::<bool>(), seed in 0u64..1_000_000,
+    ) {
+        prop_assume!(n * plane > 1);
+        let x = values(n * c * plane, seed).iter().map(|v| 3.0 * v + 1.0).collect::<Vec<_>>();
+        let dy = values(n * c * plane, seed + 1);
+        let gamma = values(c, seed + 2);
+        let beta = values(c, seed + 3);
+        let (mf, vf) = fast::channel_stats(&x, n, c, plane);
+        let (mr, vr) = reference::channel_stats(&x, n, c, plane);
+        close("mean", &mf, &mr)?;
+        close("variance", &vf, &vr)?;
+        let inv_std: Vec<f32> = vr.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
+        let (mut yf, mut yr) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        fast::batch_norm_apply(&x, (n, c, plane), &mr, &inv_std, &gamma, &beta, &mut yf);
+        reference::batch_norm_apply(&x, (n, c, plane), &mr, &inv_std, &gamma, &beta, &mut yr);
+        close("forward", &yf, &yr)?;
+        let f = fast::batch_norm_backward(&x, &dy, (n, c, plane), &mr, &inv_std, &gamma, training);
+        let r = reference::batch_norm_backward(&x, &dy, (n, c, plane), &mr, &inv_std, &gamma, training);
+        // dx = gamma inv_std / m (m dy - ...): its terms are as large as gamma inv_std dy.
+        let terms = (0..x.len()).map(|i| (gamma[i / plane % c] * inv_std[i / plane % c] * dy[i]).abs()).fold(0.0, f32::max);
+        close_at("dx", &f.0, &r.0, terms)?;
+        close("dgamma", &f.1, &r.1)?;
+        close("dbeta", &f.2, &r.2)?;
+    }
+
+    #[test]
+    fn pooling_fast_equals_reference(
+        planes in 1usize..6, h in 1usize..10, w in 1usize..10, k in 1usize..4, stride in 1usize..3, pad in 0usize..2,
+        seed in 0u64..1_000_000,
+    ) {
+        prop_assume!(2 * pad <= k && k <= h + 2 * pad && k <= w + 2 * pad);
+        let g = reference::PoolGeom { planes, h, w, k, stride, pad, ho: (h + 2 * pad - k) / stride + 1, wo: (w + 2 * pad - k) / stride + 1 };
+        let x = values(planes * h * w, seed);
+        let dy = values(planes * g.ho * g.wo, seed + 1);
+        let (mut yf, mut yr) = (vec![0.0; dy.len()], vec![0.0; dy.len()]);
+        let af = fast::max_pool2d_forward(&x, &g, &mut yf);
+        let ar = reference::max_pool2d_forward(&x, &g, &mut yr);
+        prop_assert_eq!(&af, &ar);
+        close("max forward", &yf, &yr)?;
+        let (mut df, mut dr) = (vec![1.0; x.len()], vec![0.0; x.len()]);
+        fast::max_pool2d_backward(&dy, &af, &g, &mut df);
+        reference::max_pool2d_backward(&dy, &ar, &g, &mut dr);
+        close("max backward", &df, &dr)?;
+        fast::avg_pool2d_forward(&x, &g, &mut yf);
+        reference::avg_pool2d_forward(&x, &g, &mut yr);
+        close("avg forward", &yf, &yr)?;
+        fast::avg_pool2d_backward(&dy, &g, &mut df);
+        reference::avg_pool2d_backward(&dy, &g, &mut dr);
+        close("avg backward", &df, &dr)?;
+    }
+}
+
+// ---- determinism: the same inputs and thread count give the same bits ----
+
+#[test]
+fn the_fast_gradients_repeat_bit_for_bit_for_a_given_thread_count() {
+    let g = Conv2dGeom::new(&[16, 8, 12, 12], &[8, 8, 3, 3], 1, 1).unwrap();
+    let x = values(16 * 8 * 144, 1);
+    let dy = values(16 * 8 * 144, 2);
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let run = || {
+            pool.install(|| {
+                let mut dw = vec![0.0; 8 * 8 * 9];
+                fast::conv2d_backward_weight(&x, &dy, &g, &mut dw);
+                let (mean, var) = fast::channel_stats(&x, 16, 8, 144);
+                let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
+                let (dx, dgamma, dbeta) = fast::batch_norm_backward(
+                    &x,
+                    &dy,
+                    (16, 8, 144),
+                    &mean,
+                    &inv,
+                    &vec![1.0; 8],
+                    true,
+                );
+                (dw, mean, var, dx, dgamma, dbeta)
+            })
+        };
+        let (a, b) = (run(), run());
+        assert!(a == b, "{threads} threads: two runs differ");
+    }
+}

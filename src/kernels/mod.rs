@@ -137,12 +137,21 @@ pub fn conv2d_backward_weight<T: Float>(x: &[T], dy: &[T], g: &Conv2dGeom, dw: &
     }
 }
 
-/// Per-channel mean and biased variance of `[n, c, plane]`.
+/// Per-channel mean and biased variance of `[n, c, plane]`, dispatched.
 pub fn channel_stats<T: Float>(x: &[T], n: usize, c: usize, plane: usize) -> (Vec<T>, Vec<T>) {
-    reference::channel_stats(x, n, c, plane)
+    match T::as_f32(x) {
+        Some(x) => {
+            let (m, v) = fast::channel_stats(x, n, c, plane);
+            (
+                m.into_iter().map(|v| T::cast(v as f64)).collect(),
+                v.into_iter().map(|v| T::cast(v as f64)).collect(),
+            )
+        }
+        None => reference::channel_stats(x, n, c, plane),
+    }
 }
 
-/// `y = gamma (x - mean) inv_std + beta` per channel.
+/// `y = gamma (x - mean) inv_std + beta` per channel, dispatched.
 pub fn batch_norm_apply<T: Float>(
     x: &[T],
     dims: (usize, usize, usize),
@@ -152,10 +161,22 @@ pub fn batch_norm_apply<T: Float>(
     beta: &[T],
     y: &mut [T],
 ) {
-    reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, y)
+    let f32s = (
+        T::as_f32(x),
+        T::as_f32(mean),
+        T::as_f32(inv_std),
+        T::as_f32(gamma),
+        T::as_f32(beta),
+    );
+    match (f32s, T::as_f32_mut(y)) {
+        ((Some(x), Some(m), Some(s), Some(g), Some(b)), Some(y)) => {
+            fast::batch_norm_apply(x, dims, m, s, g, b, y)
+        }
+        _ => reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, y),
+    }
 }
 
-/// Batch norm backward: `(dx, dgamma, dbeta)`.
+/// Batch norm backward, `(dx, dgamma, dbeta)`, dispatched.
 pub fn batch_norm_backward<T: Float>(
     x: &[T],
     dy: &[T],
@@ -165,25 +186,51 @@ pub fn batch_norm_backward<T: Float>(
     gamma: &[T],
     training: bool,
 ) -> (Vec<T>, Vec<T>, Vec<T>) {
-    reference::batch_norm_backward(x, dy, dims, mean, inv_std, gamma, training)
+    let f32s = (
+        T::as_f32(x),
+        T::as_f32(dy),
+        T::as_f32(mean),
+        T::as_f32(inv_std),
+        T::as_f32(gamma),
+    );
+    match f32s {
+        (Some(x), Some(dy), Some(m), Some(s), Some(g)) => {
+            let (dx, dg, db) = fast::batch_norm_backward(x, dy, dims, m, s, g, training);
+            let back = |v: Vec<f32>| v.into_iter().map(|v| T::cast(v as f64)).collect();
+            (back(dx), back(dg), back(db))
+        }
+        _ => reference::batch_norm_backward(x, dy, dims, mean, inv_std, gamma, training),
+    }
 }
 
-/// Max pooling forward; returns the winners' indices.
+/// Max pooling forward, dispatched; returns the winners' indices.
 pub fn max_pool2d_forward<T: Float>(x: &[T], g: &PoolGeom, y: &mut [T]) -> Vec<u32> {
-    reference::max_pool2d_forward(x, g, y)
+    match (T::as_f32(x), T::as_f32_mut(y)) {
+        (Some(x), Some(y)) => fast::max_pool2d_forward(x, g, y),
+        _ => reference::max_pool2d_forward(x, g, y),
+    }
 }
 
-/// Max pooling backward.
+/// Max pooling backward, dispatched.
 pub fn max_pool2d_backward<T: Float>(dy: &[T], argmax: &[u32], g: &PoolGeom, dx: &mut [T]) {
-    reference::max_pool2d_backward(dy, argmax, g, dx)
+    match (T::as_f32(dy), T::as_f32_mut(dx)) {
+        (Some(dy), Some(dx)) => fast::max_pool2d_backward(dy, argmax, g, dx),
+        _ => reference::max_pool2d_backward(dy, argmax, g, dx),
+    }
 }
 
-/// Average pooling forward.
+/// Average pooling forward, dispatched.
 pub fn avg_pool2d_forward<T: Float>(x: &[T], g: &PoolGeom, y: &mut [T]) {
-    reference::avg_pool2d_forward(x, g, y)
+    match (T::as_f32(x), T::as_f32_mut(y)) {
+        (Some(x), Some(y)) => fast::avg_pool2d_forward(x, g, y),
+        _ => reference::avg_pool2d_forward(x, g, y),
+    }
 }
 
-/// Average pooling backward.
+/// Average pooling backward, dispatched.
 pub fn avg_pool2d_backward<T: Float>(dy: &[T], g: &PoolGeom, dx: &mut [T]) {
-    reference::avg_pool2d_backward(dy, g, dx)
+    match (T::as_f32(dy), T::as_f32_mut(dx)) {
+        (Some(dy), Some(dx)) => fast::avg_pool2d_backward(dy, g, dx),
+        _ => reference::avg_pool2d_backward(dy, g, dx),
+    }
 }

@@ -118,14 +118,20 @@ fn indexers(
 // ---------------------------------------------------------------------------------------
 
 /// Per-channel mean and biased variance of `x` `[n, c, plane]` over the batch and the plane.
+/// (Sums are carried in `f64`: a channel of a CIFAR batch holds 131,072 values.)
 pub fn channel_stats<T: Float>(x: &[T], n: usize, c: usize, plane: usize) -> (Vec<T>, Vec<T>) {
-    let m = T::cast((n * plane) as f64);
+    let m = (n * plane) as f64;
     let mut mean = vec![T::zero(); c];
     let mut var = vec![T::zero(); c];
     for ch in 0..c {
-        let values = (0..n).flat_map(|i| x[(i * c + ch) * plane..][..plane].iter().copied());
-        mean[ch] = values.clone().sum::<T>() / m;
-        var[ch] = values.map(|v| (v - mean[ch]) * (v - mean[ch])).sum::<T>() / m;
+        let values = (0..n).flat_map(|i| {
+            x[(i * c + ch) * plane..][..plane]
+                .iter()
+                .map(|v| v.as_f64())
+        });
+        let mu = values.clone().sum::<f64>() / m;
+        mean[ch] = T::cast(mu);
+        var[ch] = T::cast(values.map(|v| (v - mu) * (v - mu)).sum::<f64>() / m);
     }
     (mean, var)
 }

@@ -2,5 +2,9 @@
 
 mod conv;
 pub mod gemm;
+mod norm;
+mod pool;
 
 pub use conv::{conv2d_backward_input, conv2d_backward_weight, conv2d_forward, im2col};
+pub use norm::{batch_norm_apply, batch_norm_backward, channel_stats};
+pub use pool::{avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward};
