@@ -240,7 +240,7 @@ fn the_fast_gradients_repeat_bit_for_bit_for_a_given_thread_count() {
                     (16, 8, 144),
                     &mean,
                     &inv,
-                    &vec![1.0; 8],
+                    &[1.0; 8],
                     true,
                 );
                 (dw, mean, var, dx, dgamma, dbeta)
