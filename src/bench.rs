@@ -183,6 +183,10 @@ pub struct ConvRow {
     pub fwd_ms: f64,
     /// Fast forward GFLOP/s.
     pub fwd_gflops: f64,
+    /// Fast backward to the input alone, milliseconds.
+    pub bwd_input_ms: f64,
+    /// Fast backward to the weight alone, milliseconds.
+    pub bwd_weight_ms: f64,
     /// Fast forward + backward (input and weight), milliseconds.
     pub fwdbwd_ms: f64,
     /// Fast forward + backward GFLOP/s (3x the forward FLOPs).
@@ -208,6 +212,8 @@ pub fn conv_row(
     let mut dw = vec![0.0; w.len()];
     let flops = 2.0 * g.macs() as f64;
     let fwd = median_secs(reps, || fast::conv2d_forward(&x, &w, None, &g, &mut y));
+    let bwd_input = median_secs(reps, || fast::conv2d_backward_input(&dy, &w, &g, &mut dx));
+    let bwd_weight = median_secs(reps, || fast::conv2d_backward_weight(&x, &dy, &g, &mut dw));
     let fwdbwd = median_secs(reps, || {
         fast::conv2d_forward(&x, &w, None, &g, &mut y);
         fast::conv2d_backward_input(&dy, &w, &g, &mut dx);
@@ -228,6 +234,8 @@ pub fn conv_row(
         shape: format!("{k}x{k} {cin}->{cout} {hw}x{hw}"),
         fwd_ms: fwd * 1e3,
         fwd_gflops: flops / fwd / 1e9,
+        bwd_input_ms: bwd_input * 1e3,
+        bwd_weight_ms: bwd_weight * 1e3,
         fwdbwd_ms: fwdbwd * 1e3,
         fwdbwd_gflops: 3.0 * flops / fwdbwd / 1e9,
         reference_gflops: 3.0 * 2.0 * gr.macs() as f64 / reference / 1e9,
@@ -251,23 +259,27 @@ pub fn print_conv_bench(n: usize, reps: usize) {
         sgemm_ours(1024)
     );
     println!(
-        "{:<22} {:>8} {:>9} {:>8} {:>10} {:>10} {:>11} {:>10}",
+        "{:<18} {:>7} {:>8} {:>7} {:>7} {:>7} {:>9} {:>9} {:>9} {:>8}",
         "shape",
         "fwd ms",
         "fwd GF/s",
+        "dx ms",
+        "dw ms",
         "f+b ms",
         "f+b GF/s",
-        "% ceiling",
-        "ref f+b GF/s",
+        "%ceiling",
+        "ref GF/s",
         "fast/ref"
     );
     for shape in CONV_SHAPES {
         let r = conv_row(n, shape, reps, 2);
         println!(
-            "{:<22} {:>8.2} {:>9.1} {:>8.2} {:>10.1} {:>9.0}% {:>12.2} {:>9.0}x",
+            "{:<18} {:>7.2} {:>8.1} {:>7.2} {:>7.2} {:>7.2} {:>9.1} {:>8.0}% {:>9.2} {:>7.0}x",
             r.shape,
             r.fwd_ms,
             r.fwd_gflops,
+            r.bwd_input_ms,
+            r.bwd_weight_ms,
             r.fwdbwd_ms,
             r.fwdbwd_gflops,
             100.0 * r.fwdbwd_gflops / ceiling,
@@ -276,6 +288,7 @@ pub fn print_conv_bench(n: usize, reps: usize) {
         );
     }
     println!(
-        "FLOPs: forward 2*N*Cout*H*W*Cin*k*k; forward+backward 3x that. Reference timed on 2 images."
+        "FLOPs: forward 2*N*Cout*H*W*Cin*k*k; forward+backward (fwd, dx, dw) 3x that. \
+         The reference loops are timed on 2 images (their cost is linear in N)."
     );
 }

@@ -234,15 +234,8 @@ fn the_fast_gradients_repeat_bit_for_bit_for_a_given_thread_count() {
                 fast::conv2d_backward_weight(&x, &dy, &g, &mut dw);
                 let (mean, var) = fast::channel_stats(&x, 16, 8, 144);
                 let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
-                let (dx, dgamma, dbeta) = fast::batch_norm_backward(
-                    &x,
-                    &dy,
-                    (16, 8, 144),
-                    &mean,
-                    &inv,
-                    &[1.0; 8],
-                    true,
-                );
+                let (dx, dgamma, dbeta) =
+                    fast::batch_norm_backward(&x, &dy, (16, 8, 144), &mean, &inv, &[1.0; 8], true);
                 (dw, mean, var, dx, dgamma, dbeta)
             })
         };
