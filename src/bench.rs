@@ -259,25 +259,27 @@ pub fn print_conv_bench(n: usize, reps: usize) {
         sgemm_ours(1024)
     );
     println!(
-        "{:<18} {:>7} {:>8} {:>7} {:>7} {:>7} {:>9} {:>9} {:>9} {:>8}",
+        "{:<18} {:>7} {:>8} {:>7} {:>7} {:>7} {:>7} {:>9} {:>7} {:>9} {:>8}",
         "shape",
         "fwd ms",
         "fwd GF/s",
+        "(ceil)",
         "dx ms",
         "dw ms",
         "f+b ms",
         "f+b GF/s",
-        "%ceiling",
+        "(ceil)",
         "ref GF/s",
         "fast/ref"
     );
     for shape in CONV_SHAPES {
         let r = conv_row(n, shape, reps, 2);
         println!(
-            "{:<18} {:>7.2} {:>8.1} {:>7.2} {:>7.2} {:>7.2} {:>9.1} {:>8.0}% {:>9.2} {:>7.0}x",
+            "{:<18} {:>7.2} {:>8.1} {:>6.0}% {:>7.2} {:>7.2} {:>7.2} {:>9.1} {:>6.0}% {:>9.2} {:>7.0}x",
             r.shape,
             r.fwd_ms,
             r.fwd_gflops,
+            100.0 * r.fwd_gflops / ceiling,
             r.bwd_input_ms,
             r.bwd_weight_ms,
             r.fwdbwd_ms,
