@@ -300,15 +300,11 @@ pub fn backward<T: Float>(
             vec![Some(dx)]
         }
         // option-A shortcut: the input's channels of dy go back to the pixels that were kept
-        Op::ZeroPadShortcut { before } => {
-            let c = x[0].shape()[1];
+        Op::ZeroPadShortcut { before, stride } => {
+            let (c, step) = (x[0].shape()[1], *stride as isize);
             let mut dx = ArrayD::zeros(x[0].raw_dim());
-            dx.slice_mut(s![.., .., ..;2, ..;2]).assign(&g.slice(s![
-                ..,
-                *before..*before + c,
-                ..,
-                ..
-            ]));
+            dx.slice_mut(s![.., .., ..;step, ..;step])
+                .assign(&g.slice(s![.., *before..*before + c, .., ..]));
             vec![Some(dx)]
         }
 

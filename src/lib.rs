@@ -28,6 +28,8 @@ pub mod gradcheck;
 pub mod graph;
 mod io;
 pub mod kernels;
+pub mod models;
+pub mod nn;
 pub mod ops;
 mod tape;
 

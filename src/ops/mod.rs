@@ -182,6 +182,8 @@ pub enum Op<T: Float> {
     ZeroPadShortcut {
         /// Zero channels added before the input's channels.
         before: usize,
+        /// The subsampling step.
+        stride: usize,
     },
     /// An op written outside the crate, e.g. by a learner in a notebook.
     Custom(Rc<dyn CustomOp<T>>),

@@ -122,7 +122,25 @@ impl<T: Float> Var<T> {
     /// `[N, out_channels, ceil(H/2), ceil(W/2)]`.
     #[track_caller]
     pub fn try_zero_pad_shortcut(&self, out_channels: usize) -> Result<Var<T>> {
+        self.try_zero_pad_shortcut_stride(out_channels, 2)
+    }
+
+    /// Option A with a chosen subsampling step: `stride` 1 only pads the channels (as
+    /// in the first stage of a bottleneck network), 2 also halves the map.
+    #[track_caller]
+    pub fn try_zero_pad_shortcut_stride(
+        &self,
+        out_channels: usize,
+        stride: usize,
+    ) -> Result<Var<T>> {
         let loc = Location::caller();
+        if stride == 0 {
+            return Err(Error::argument(
+                "zero_pad_shortcut",
+                "the stride must be at least 1",
+                loc,
+            ));
+        }
         let s = self.shape();
         if s.len() != 4 {
             return Err(Error::shape(
@@ -144,13 +162,14 @@ impl<T: Float> Var<T> {
         }
         let extra = out_channels - s[1];
         let before = extra / 2;
-        let sub = self.value.slice(s![.., .., ..;2, ..;2]);
+        let step = stride as isize;
+        let sub = self.value.slice(s![.., .., ..;step, ..;step]);
         let mut y = ArrayD::zeros(IxDyn(&[s[0], out_channels, sub.shape()[2], sub.shape()[3]]));
         y.slice_mut(s![.., before..before + s[1], .., ..])
             .assign(&sub);
         Ok(self
             .tape
-            .record(Op::ZeroPadShortcut { before }, &[self], y, loc))
+            .record(Op::ZeroPadShortcut { before, stride }, &[self], y, loc))
     }
 
     or_panic!(
@@ -168,5 +187,9 @@ impl<T: Float> Var<T> {
     or_panic!(
         /// The option-A shortcut; see [`try_zero_pad_shortcut`](Var::try_zero_pad_shortcut).
         zero_pad_shortcut => try_zero_pad_shortcut(out_channels: usize)
+    );
+    or_panic!(
+        /// Option A with a chosen step; see [`try_zero_pad_shortcut_stride`](Var::try_zero_pad_shortcut_stride).
+        zero_pad_shortcut_stride => try_zero_pad_shortcut_stride(out_channels: usize, stride: usize)
     );
 }

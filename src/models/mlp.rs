@@ -1,0 +1,55 @@
+//! Fully connected networks for the gradient-flow experiments (SCIENCE.md's set-up).
+
+use crate::Float;
+use crate::nn::{BatchNorm2d, Init, Linear, MlpNorm, Relu, ResidualMlpBlock, Sequential, rng};
+
+/// Builders for plain and residual MLPs of one width.
+pub struct Mlp;
+
+impl Mlp {
+    /// `depth` layers of `Linear (no bias) -> [BatchNorm] -> ReLU`, all `width` wide.
+    pub fn plain<T: Float>(
+        width: usize,
+        depth: usize,
+        batch_norm: bool,
+        init: Init,
+        seed: u64,
+    ) -> Sequential<T> {
+        let mut r = rng(seed);
+        let mut s = Sequential::new();
+        for i in 0..depth {
+            s = s.push_named(
+                &format!("fc{i}"),
+                Linear::<T>::new(width, width, false, init, &mut r),
+            );
+            if batch_norm {
+                s = s.push_named(&format!("bn{i}"), BatchNorm2d::<T>::new(width));
+            }
+            s = s.push_named(&format!("relu{i}"), Relu);
+        }
+        s
+    }
+
+    /// `blocks` residual blocks of two layers each (depth `2 * blocks` weight layers), the
+    /// branch multiplied by `branch_scale`, optionally without the skip.
+    #[allow(clippy::too_many_arguments)]
+    pub fn residual<T: Float>(
+        width: usize,
+        blocks: usize,
+        norm: MlpNorm,
+        init: Init,
+        branch_scale: f64,
+        skip: bool,
+        seed: u64,
+    ) -> Sequential<T> {
+        let mut r = rng(seed);
+        let mut s = Sequential::new();
+        for _ in 0..blocks {
+            let mut b = ResidualMlpBlock::<T>::new(width, norm, init, &mut r);
+            b.branch_scale = branch_scale;
+            b.skip = skip;
+            s = s.push(b);
+        }
+        s
+    }
+}

@@ -1,0 +1,343 @@
+//! ResNets and plain nets: CIFAR (He et al. 2015 §4.2) and ImageNet (Table 1).
+
+use super::Summary;
+use crate::error::{Error, Result};
+use crate::nn::{
+    BasicBlock, BatchNorm2d, Bottleneck, Conv2d, GlobalAvgPool, Init, Linear, MaxPool2d, Mode,
+    Module, PreActBlock, Rng, Role, ShortcutOption, StridePlacement, rng, visit_child,
+};
+use crate::{Float, Param, Var};
+
+/// One block of a network.
+pub enum Block<T: Float = f32> {
+    /// Two 3x3 convs (ResNet-18/34, CIFAR ResNets, plain nets).
+    Basic(BasicBlock<T>),
+    /// 1x1, 3x3, 1x1 (ResNet-50/101/152).
+    Bottleneck(Bottleneck<T>),
+    /// Pre-activation (He et al. 2016).
+    PreAct(PreActBlock<T>),
+}
+
+impl<T: Float> Block<T> {
+    fn module(&self) -> &dyn Module<T> {
+        match self {
+            Block::Basic(b) => b,
+            Block::Bottleneck(b) => b,
+            Block::PreAct(b) => b,
+        }
+    }
+}
+
+impl<T: Float> Module<T> for Block<T> {
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        self.module().forward(x, mode)
+    }
+    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+        self.module().visit(f)
+    }
+    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+        self.module().summarize(input, summary)
+    }
+}
+
+/// A residual network (or, with [`ShortcutOption::None`], its plain twin): a stem, stages
+/// of blocks named `layer1`, `layer2`, ..., global average pooling and a linear classifier.
+pub struct ResNet<T: Float = f32> {
+    /// e.g. `resnet56 (option A)`.
+    pub name: String,
+    /// The first conv (3x3 on CIFAR, 7x7 stride 2 on ImageNet).
+    pub conv1: Conv2d<T>,
+    /// Batch norm after the first conv (absent in pre-activation nets).
+    pub bn1: Option<BatchNorm2d<T>>,
+    /// 3x3 stride-2 max pooling after the stem (ImageNet only).
+    pub maxpool: Option<MaxPool2d>,
+    /// The stages of blocks.
+    pub stages: Vec<Vec<Block<T>>>,
+    /// Pre-activation nets end with batch norm and ReLU before pooling.
+    pub final_bn: Option<BatchNorm2d<T>>,
+    /// The classifier.
+    pub fc: Linear<T>,
+}
+
+/// Plain networks: the same layers as a ResNet, no shortcuts.
+pub struct PlainNet;
+
+impl PlainNet {
+    /// The CIFAR plain net of depth `6n + 2` (He et al. 2015, Fig. 6 left).
+    pub fn cifar(depth: usize) -> ResNet {
+        ResNet::cifar(depth, ShortcutOption::None)
+    }
+
+    /// Plain-18 or plain-34 for ImageNet (Table 2).
+    pub fn imagenet(depth: usize) -> Result<ResNet> {
+        if depth != 18 && depth != 34 {
+            return Err(Error::argument(
+                "PlainNet::imagenet",
+                format!("the paper's plain nets are 18 and 34 layers deep, not {depth}"),
+                std::panic::Location::caller(),
+            ));
+        }
+        ResNet::try_imagenet(
+            depth,
+            ShortcutOption::None,
+            StridePlacement::First1x1,
+            &mut rng(0),
+        )
+    }
+}
+
+fn option_name(option: ShortcutOption) -> &'static str {
+    match option {
+        ShortcutOption::A => "option A",
+        ShortcutOption::B => "option B",
+        ShortcutOption::C => "option C",
+        ShortcutOption::None => "no shortcuts",
+    }
+}
+
+impl<T: Float> ResNet<T> {
+    /// The CIFAR network of depth `6n + 2` (20, 32, 44, 56, 110, 1202), seed 0.
+    /// Panics, naming the rule, for other depths; see [`ResNet::try_cifar`].
+    #[track_caller]
+    pub fn cifar(depth: usize, shortcut: ShortcutOption) -> Self {
+        crate::error::or_panic(Self::try_cifar(depth, shortcut, false, &mut rng(0)))
+    }
+
+    /// The pre-activation CIFAR network (He et al. 2016), seed 0.
+    #[track_caller]
+    pub fn cifar_preact(depth: usize, shortcut: ShortcutOption) -> Self {
+        crate::error::or_panic(Self::try_cifar(depth, shortcut, true, &mut rng(0)))
+    }
+
+    /// The CIFAR network of He et al. 2015 §4.2: a 3x3 conv with 16 filters, three stages
+    /// of `n` blocks on 32x32, 16x16 and 8x8 maps with 16, 32 and 64 filters (stride 2
+    /// starts stages 2 and 3), global average pooling, a 10-way linear layer.
+    #[track_caller]
+    pub fn try_cifar(
+        depth: usize,
+        shortcut: ShortcutOption,
+        preact: bool,
+        rng: &mut Rng,
+    ) -> Result<Self> {
+        if depth < 8 || !(depth - 2).is_multiple_of(6) {
+            return Err(Error::argument(
+                "ResNet::cifar",
+                format!(
+                    "the depth must be 6n + 2 for n >= 1 (20, 32, 44, 56, 110, 1202), not {depth}"
+                ),
+                std::panic::Location::caller(),
+            ));
+        }
+        let n = (depth - 2) / 6;
+        let conv1 = Conv2d::new(3, 16, 3, 1, 1, false, Init::HeNormal, rng);
+        let mut stages = Vec::new();
+        let mut cin = 16;
+        for (i, width) in [16, 32, 64].into_iter().enumerate() {
+            let mut blocks = Vec::new();
+            for b in 0..n {
+                let stride = if i > 0 && b == 0 { 2 } else { 1 };
+                blocks.push(if preact {
+                    Block::PreAct(PreActBlock::new(cin, width, stride, shortcut, rng))
+                } else {
+                    Block::Basic(BasicBlock::new(cin, width, stride, shortcut, rng))
+                });
+                cin = width;
+            }
+            stages.push(blocks);
+        }
+        let kind = if shortcut == ShortcutOption::None {
+            "plain"
+        } else if preact {
+            "preact-resnet"
+        } else {
+            "resnet"
+        };
+        Ok(ResNet {
+            name: format!("{kind}{depth} (CIFAR, {})", option_name(shortcut)),
+            conv1,
+            bn1: (!preact).then(|| BatchNorm2d::new(16)),
+            maxpool: None,
+            stages,
+            final_bn: preact.then(|| BatchNorm2d::new(64)),
+            fc: Linear::new(64, 10, true, Init::LecunUniform, rng),
+        })
+    }
+
+    /// An ImageNet ResNet of depth 18, 34 (basic blocks), 50, 101 or 152 (bottlenecks)
+    /// with the given shortcut option and bottleneck stride placement, seed 0.
+    #[track_caller]
+    pub fn imagenet(depth: usize, shortcut: ShortcutOption, placement: StridePlacement) -> Self {
+        crate::error::or_panic(Self::try_imagenet(depth, shortcut, placement, &mut rng(0)))
+    }
+
+    /// ResNet-18, option B (torchvision's layout).
+    pub fn resnet18() -> Self {
+        Self::imagenet(18, ShortcutOption::B, StridePlacement::First1x1)
+    }
+    /// ResNet-34, option B.
+    pub fn resnet34() -> Self {
+        Self::imagenet(34, ShortcutOption::B, StridePlacement::First1x1)
+    }
+    /// ResNet-50, option B, the paper's stride placement (v1).
+    pub fn resnet50() -> Self {
+        Self::imagenet(50, ShortcutOption::B, StridePlacement::First1x1)
+    }
+    /// ResNet-101, option B, v1.
+    pub fn resnet101() -> Self {
+        Self::imagenet(101, ShortcutOption::B, StridePlacement::First1x1)
+    }
+    /// ResNet-152, option B, v1.
+    pub fn resnet152() -> Self {
+        Self::imagenet(152, ShortcutOption::B, StridePlacement::First1x1)
+    }
+    /// The network torchvision's `resnetN()` computes: option B, stride on the 3x3 (v1.5).
+    /// Use this one to exchange weights with torchvision.
+    #[track_caller]
+    pub fn torchvision(depth: usize) -> Self {
+        Self::imagenet(depth, ShortcutOption::B, StridePlacement::Conv3x3)
+    }
+
+    /// See [`ResNet::imagenet`].
+    #[track_caller]
+    pub fn try_imagenet(
+        depth: usize,
+        shortcut: ShortcutOption,
+        placement: StridePlacement,
+        rng: &mut Rng,
+    ) -> Result<Self> {
+        let (counts, bottleneck) = match depth {
+            18 => ([2, 2, 2, 2], false),
+            34 => ([3, 4, 6, 3], false),
+            50 => ([3, 4, 6, 3], true),
+            101 => ([3, 4, 23, 3], true),
+            152 => ([3, 8, 36, 3], true),
+            _ => {
+                return Err(Error::argument(
+                    "ResNet::imagenet",
+                    format!("the ImageNet depths are 18, 34, 50, 101 and 152, not {depth}"),
+                    std::panic::Location::caller(),
+                ));
+            }
+        };
+        let conv1 = Conv2d::new(3, 64, 7, 2, 3, false, Init::HeNormal, rng);
+        let mut stages = Vec::new();
+        let mut cin = 64;
+        for (i, (width, count)) in [64, 128, 256, 512].into_iter().zip(counts).enumerate() {
+            let mut blocks = Vec::new();
+            for b in 0..count {
+                let stride = if i > 0 && b == 0 { 2 } else { 1 };
+                if bottleneck {
+                    blocks.push(Block::Bottleneck(Bottleneck::new(
+                        cin, width, stride, shortcut, placement, rng,
+                    )));
+                    cin = width * 4;
+                } else {
+                    blocks.push(Block::Basic(BasicBlock::new(
+                        cin, width, stride, shortcut, rng,
+                    )));
+                    cin = width;
+                }
+            }
+            stages.push(blocks);
+        }
+        let kind = if shortcut == ShortcutOption::None {
+            "plain"
+        } else {
+            "resnet"
+        };
+        let v = if bottleneck && placement == StridePlacement::Conv3x3 {
+            ", v1.5"
+        } else {
+            ""
+        };
+        Ok(ResNet {
+            name: format!("{kind}{depth} (ImageNet, {}{v})", option_name(shortcut)),
+            conv1,
+            bn1: Some(BatchNorm2d::new(64)),
+            maxpool: Some(MaxPool2d {
+                k: 3,
+                stride: 2,
+                padding: 1,
+            }),
+            stages,
+            final_bn: None,
+            fc: Linear::new(cin, 1000, true, Init::LecunUniform, rng),
+        })
+    }
+
+    /// Sets the last batch norm gamma of every residual branch to 0 (Goyal et al. 2017), so
+    /// that each block starts as the identity (the ReLU after the addition aside).
+    pub fn zero_init_residual(self) -> Self {
+        for block in self.stages.iter().flatten() {
+            match block {
+                Block::Basic(b) => b.bn2.zero_gamma(),
+                Block::Bottleneck(b) => b.bn3.zero_gamma(),
+                Block::PreAct(b) => b.conv2.weight.update(|w| w.fill(T::zero())),
+            }
+        }
+        self
+    }
+
+    /// The summary for one image of `hw x hw` pixels (32 for CIFAR, 224 for ImageNet).
+    pub fn summary(&self, hw: usize) -> Summary {
+        Summary::of(&self.name, self, &[1, 3, hw, hw])
+    }
+
+    /// The features before the classifier, `[N, C]`.
+    pub fn features(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let mut h = self.conv1.forward(x, mode);
+        if let Some(bn) = &self.bn1 {
+            h = bn.forward(&h, mode).relu();
+        }
+        if let Some(p) = &self.maxpool {
+            h = Module::<T>::forward(p, &h, mode);
+        }
+        for block in self.stages.iter().flatten() {
+            h = block.forward(&h, mode);
+        }
+        if let Some(bn) = &self.final_bn {
+            h = bn.forward(&h, mode).relu();
+        }
+        h.global_avg_pool()
+    }
+}
+
+impl<T: Float> Module<T> for ResNet<T> {
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        self.fc.forward(&self.features(x, mode), mode)
+    }
+    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+        visit_child("conv1", &self.conv1, f);
+        if let Some(bn) = &self.bn1 {
+            visit_child("bn1", bn, f);
+        }
+        for (i, stage) in self.stages.iter().enumerate() {
+            for (j, block) in stage.iter().enumerate() {
+                visit_child(&format!("layer{}.{j}", i + 1), block, f);
+            }
+        }
+        if let Some(bn) = &self.final_bn {
+            visit_child("bn_final", bn, f);
+        }
+        visit_child("fc", &self.fc, f);
+    }
+    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+        let mut s = summary.child("conv1", &self.conv1, input);
+        if let Some(bn) = &self.bn1 {
+            s = summary.child("bn1", bn, &s);
+        }
+        if let Some(p) = &self.maxpool {
+            s = summary.child::<T>("maxpool", p, &s);
+        }
+        for (i, stage) in self.stages.iter().enumerate() {
+            for (j, block) in stage.iter().enumerate() {
+                s = summary.child(&format!("layer{}.{j}", i + 1), block, &s);
+            }
+        }
+        if let Some(bn) = &self.final_bn {
+            s = summary.child("bn_final", bn, &s);
+        }
+        s = summary.child::<T>("avgpool", &GlobalAvgPool, &s);
+        summary.child("fc", &self.fc, &s)
+    }
+}

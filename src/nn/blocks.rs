@@ -1,0 +1,438 @@
+//! Residual blocks, named as the papers name them.
+//!
+//! He et al. 2015: a block learns the residual `F(x) = H(x) - x` and outputs `F(x) + x`;
+//! if the identity is optimal, the block only has to drive `F` to zero.
+
+use super::{BatchNorm2d, Conv2d, Init, Linear, Mode, Module, Rng, Role, visit_child};
+use crate::models::Summary;
+use crate::{Float, Param, Var};
+
+/// The shortcut of a residual block, He et al. 2015 §3.3 and §4.1.
+pub enum Shortcut<T: Float = f32> {
+    /// `y = F(x) + x`: same shape in and out.
+    Identity,
+    /// Option A: subsample with `stride` and pad the channels with zeros up to
+    /// `out_channels`. No parameters.
+    ZeroPad {
+        /// Channels out.
+        out_channels: usize,
+        /// Subsampling step (1 or 2).
+        stride: usize,
+    },
+    /// Options B and C: `y = F(x) + W_s x`, `W_s` a 1x1 conv with stride, then batch norm.
+    /// Named `downsample.0` and `downsample.1`, as torchvision names them.
+    Projection(Box<(Conv2d<T>, BatchNorm2d<T>)>),
+    /// The plain block: the same `F`, no shortcut at all.
+    None,
+}
+
+/// Which shortcut a network uses (He et al. 2015, §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShortcutOption {
+    /// (A) identity; zero-padding where the shape changes. No extra parameters.
+    A,
+    /// (B) identity; projections only where the shape changes.
+    B,
+    /// (C) projections everywhere.
+    C,
+    /// No shortcuts: the plain network.
+    None,
+}
+
+impl<T: Float> Shortcut<T> {
+    /// The shortcut `option` gives a block from `cin` to `cout` channels with `stride`.
+    pub fn for_option(
+        option: ShortcutOption,
+        cin: usize,
+        cout: usize,
+        stride: usize,
+        rng: &mut Rng,
+    ) -> Self {
+        let changes = stride != 1 || cin != cout;
+        let projection = |rng: &mut Rng| {
+            Shortcut::Projection(Box::new((
+                Conv2d::new(cin, cout, 1, stride, 0, false, Init::HeNormal, rng),
+                BatchNorm2d::new(cout),
+            )))
+        };
+        match option {
+            ShortcutOption::None => Shortcut::None,
+            ShortcutOption::C => projection(rng),
+            ShortcutOption::B if changes => projection(rng),
+            ShortcutOption::A if changes => Shortcut::ZeroPad {
+                out_channels: cout,
+                stride,
+            },
+            _ => Shortcut::Identity,
+        }
+    }
+
+    /// The shortcut's output, or `None` for the plain block.
+    #[track_caller]
+    pub fn apply(&self, x: &Var<T>, mode: Mode) -> Option<Var<T>> {
+        match self {
+            Shortcut::Identity => Some(x.clone()),
+            Shortcut::ZeroPad {
+                out_channels,
+                stride,
+            } => Some(x.zero_pad_shortcut_stride(*out_channels, *stride)),
+            Shortcut::Projection(p) => Some(p.1.forward(&p.0.forward(x, mode), mode)),
+            Shortcut::None => None,
+        }
+    }
+
+    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+        if let Shortcut::Projection(p) = self {
+            visit_child("downsample.0", &p.0, f);
+            visit_child("downsample.1", &p.1, f);
+        }
+    }
+
+    fn summarize(&self, input: &[usize], summary: &mut Summary) {
+        match self {
+            Shortcut::Projection(p) => {
+                let s = summary.child("downsample.0", &p.0, input);
+                summary.child("downsample.1", &p.1, &s);
+            }
+            Shortcut::ZeroPad {
+                out_channels,
+                stride,
+            } => {
+                let out = vec![
+                    input[0],
+                    *out_channels,
+                    input[2].div_ceil(*stride),
+                    input[3].div_ceil(*stride),
+                ];
+                summary.named_row("shortcut", "ZeroPad (option A)", &out, 0, 0);
+            }
+            Shortcut::Identity | Shortcut::None => {}
+        }
+    }
+}
+
+/// Adds the (scaled) shortcut to the branch: `F(x) + lambda * shortcut(x)`.
+fn add_shortcut<T: Float>(branch: Var<T>, shortcut: Option<Var<T>>, lambda: f64) -> Var<T> {
+    match shortcut {
+        Some(s) if lambda == 1.0 => branch + s,
+        Some(s) => branch + s.scale(T::cast(lambda)),
+        None => branch,
+    }
+}
+
+/// The basic block of ResNet-18/34 and the CIFAR ResNets: two 3x3 convs with batch norm,
+/// `y = relu(F(x) + shortcut(x))`, `F(x) = bn2(conv2(relu(bn1(conv1(x)))))`.
+pub struct BasicBlock<T: Float = f32> {
+    /// 3x3, carries the block's stride.
+    pub conv1: Conv2d<T>,
+    /// After conv1.
+    pub bn1: BatchNorm2d<T>,
+    /// 3x3, stride 1.
+    pub conv2: Conv2d<T>,
+    /// After conv2: the last layer of the branch.
+    pub bn2: BatchNorm2d<T>,
+    /// The shortcut.
+    pub shortcut: Shortcut<T>,
+    /// A scale lambda on the shortcut (He et al. 2016 eq. 8); 1 by default.
+    pub shortcut_scale: f64,
+}
+
+impl<T: Float> BasicBlock<T> {
+    /// A block from `cin` to `cout` channels; `stride` 2 halves the map.
+    pub fn new(
+        cin: usize,
+        cout: usize,
+        stride: usize,
+        option: ShortcutOption,
+        rng: &mut Rng,
+    ) -> Self {
+        BasicBlock {
+            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, Init::HeNormal, rng),
+            bn1: BatchNorm2d::new(cout),
+            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, Init::HeNormal, rng),
+            bn2: BatchNorm2d::new(cout),
+            shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            shortcut_scale: 1.0,
+        }
+    }
+
+    /// The residual branch `F(x)`, before the addition.
+    pub fn branch(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let h = self.bn1.forward(&self.conv1.forward(x, mode), mode).relu();
+        self.bn2.forward(&self.conv2.forward(&h, mode), mode)
+    }
+}
+
+impl<T: Float> Module<T> for BasicBlock<T> {
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let f = self.branch(x, mode);
+        add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
+    }
+    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+        visit_child("conv1", &self.conv1, f);
+        visit_child("bn1", &self.bn1, f);
+        visit_child("conv2", &self.conv2, f);
+        visit_child("bn2", &self.bn2, f);
+        self.shortcut.visit(f);
+    }
+    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+        let s = summary.child("conv1", &self.conv1, input);
+        let s = summary.child("bn1", &self.bn1, &s);
+        let s = summary.child("conv2", &self.conv2, &s);
+        let s = summary.child("bn2", &self.bn2, &s);
+        self.shortcut.summarize(input, summary);
+        s
+    }
+}
+
+/// Where a bottleneck puts its stride.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StridePlacement {
+    /// On the first 1x1 conv, as the paper (ResNet v1): Table 1's FLOPs.
+    First1x1,
+    /// On the 3x3 conv, as torchvision (v1.5): a little more compute, a little more
+    /// accuracy; what torchvision's weights expect.
+    Conv3x3,
+}
+
+/// The bottleneck block of ResNet-50/101/152: 1x1 reduces the channels to `width`, 3x3
+/// works at that width, 1x1 restores `4 * width`. On a 256-d input this costs about what
+/// a basic block at 64-d does (He et al. 2015, §4.1).
+pub struct Bottleneck<T: Float = f32> {
+    /// 1x1, `cin -> width`.
+    pub conv1: Conv2d<T>,
+    /// After conv1.
+    pub bn1: BatchNorm2d<T>,
+    /// 3x3 at `width`.
+    pub conv2: Conv2d<T>,
+    /// After conv2.
+    pub bn2: BatchNorm2d<T>,
+    /// 1x1, `width -> 4 width`.
+    pub conv3: Conv2d<T>,
+    /// After conv3: the last layer of the branch.
+    pub bn3: BatchNorm2d<T>,
+    /// The shortcut.
+    pub shortcut: Shortcut<T>,
+    /// A scale lambda on the shortcut; 1 by default.
+    pub shortcut_scale: f64,
+}
+
+impl<T: Float> Bottleneck<T> {
+    /// Output channels per unit of width.
+    pub const EXPANSION: usize = 4;
+
+    /// A bottleneck from `cin` to `4 width` channels.
+    pub fn new(
+        cin: usize,
+        width: usize,
+        stride: usize,
+        option: ShortcutOption,
+        placement: StridePlacement,
+        rng: &mut Rng,
+    ) -> Self {
+        let cout = width * Self::EXPANSION;
+        let (s1, s3) = match placement {
+            StridePlacement::First1x1 => (stride, 1),
+            StridePlacement::Conv3x3 => (1, stride),
+        };
+        Bottleneck {
+            conv1: Conv2d::new(cin, width, 1, s1, 0, false, Init::HeNormal, rng),
+            bn1: BatchNorm2d::new(width),
+            conv2: Conv2d::new(width, width, 3, s3, 1, false, Init::HeNormal, rng),
+            bn2: BatchNorm2d::new(width),
+            conv3: Conv2d::new(width, cout, 1, 1, 0, false, Init::HeNormal, rng),
+            bn3: BatchNorm2d::new(cout),
+            shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            shortcut_scale: 1.0,
+        }
+    }
+}
+
+impl<T: Float> Module<T> for Bottleneck<T> {
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let h = self.bn1.forward(&self.conv1.forward(x, mode), mode).relu();
+        let h = self.bn2.forward(&self.conv2.forward(&h, mode), mode).relu();
+        let f = self.bn3.forward(&self.conv3.forward(&h, mode), mode);
+        add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
+    }
+    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+        visit_child("conv1", &self.conv1, f);
+        visit_child("bn1", &self.bn1, f);
+        visit_child("conv2", &self.conv2, f);
+        visit_child("bn2", &self.bn2, f);
+        visit_child("conv3", &self.conv3, f);
+        visit_child("bn3", &self.bn3, f);
+        self.shortcut.visit(f);
+    }
+    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+        let mut s = input.to_vec();
+        for (name, m) in [
+            ("conv1", &self.conv1 as &dyn Module<T>),
+            ("bn1", &self.bn1),
+            ("conv2", &self.conv2),
+            ("bn2", &self.bn2),
+            ("conv3", &self.conv3),
+            ("bn3", &self.bn3),
+        ] {
+            s = summary.child(name, m, &s);
+        }
+        self.shortcut.summarize(input, summary);
+        s
+    }
+}
+
+/// The pre-activation block of He et al. 2016: `y = x + conv2(relu(bn2(conv1(relu(bn1(x))))))`.
+/// Nothing follows the addition, so the identity path is clean from block to block.
+pub struct PreActBlock<T: Float = f32> {
+    /// Before conv1.
+    pub bn1: BatchNorm2d<T>,
+    /// 3x3, carries the stride.
+    pub conv1: Conv2d<T>,
+    /// Before conv2.
+    pub bn2: BatchNorm2d<T>,
+    /// 3x3: the last layer of the branch.
+    pub conv2: Conv2d<T>,
+    /// The shortcut; a projection reads the pre-activated input.
+    pub shortcut: Shortcut<T>,
+}
+
+impl<T: Float> PreActBlock<T> {
+    /// A pre-activation block from `cin` to `cout` channels.
+    pub fn new(
+        cin: usize,
+        cout: usize,
+        stride: usize,
+        option: ShortcutOption,
+        rng: &mut Rng,
+    ) -> Self {
+        PreActBlock {
+            bn1: BatchNorm2d::new(cin),
+            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, Init::HeNormal, rng),
+            bn2: BatchNorm2d::new(cout),
+            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, Init::HeNormal, rng),
+            shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+        }
+    }
+}
+
+impl<T: Float> Module<T> for PreActBlock<T> {
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let pre = self.bn1.forward(x, mode).relu();
+        let shortcut = match &self.shortcut {
+            Shortcut::Identity => Some(x.clone()),
+            other => other.apply(&pre, mode),
+        };
+        let h = self.conv1.forward(&pre, mode);
+        let f = self.conv2.forward(&self.bn2.forward(&h, mode).relu(), mode);
+        add_shortcut(f, shortcut, 1.0)
+    }
+    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+        visit_child("bn1", &self.bn1, f);
+        visit_child("conv1", &self.conv1, f);
+        visit_child("bn2", &self.bn2, f);
+        visit_child("conv2", &self.conv2, f);
+        self.shortcut.visit(f);
+    }
+    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+        let s = summary.child("bn1", &self.bn1, input);
+        let s = summary.child("conv1", &self.conv1, &s);
+        let s = summary.child("bn2", &self.bn2, &s);
+        let s = summary.child("conv2", &self.conv2, &s);
+        self.shortcut.summarize(input, summary);
+        s
+    }
+}
+
+/// Where a residual MLP block puts batch norm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MlpNorm {
+    /// No batch norm: `x + s W2 relu(W1 x)`.
+    None,
+    /// He 2015, post-activation: `relu(x + s BN(W2 relu(BN(W1 x))))`.
+    Post,
+    /// He 2016, pre-activation: `x + s W2 relu(BN(W1 relu(BN(x))))`.
+    Pre,
+}
+
+/// The fully connected residual block of the gradient-flow experiments: two Linear layers
+/// of one width, optional batch norm, a branch scale `s`, and a skip that can be removed.
+pub struct ResidualMlpBlock<T: Float = f32> {
+    /// First layer.
+    pub fc1: Linear<T>,
+    /// Second layer: the last of the branch.
+    pub fc2: Linear<T>,
+    /// Batch norms, if any (`bn1` before or after fc1, `bn2` as placed by `norm`).
+    pub bns: Option<(BatchNorm2d<T>, BatchNorm2d<T>)>,
+    /// Where the batch norms go.
+    pub norm: MlpNorm,
+    /// The branch is multiplied by this (e.g. `1 / sqrt(blocks)`).
+    pub branch_scale: f64,
+    /// Whether `x` is added back (false: the same branch as a plain two-layer block).
+    pub skip: bool,
+}
+
+impl<T: Float> ResidualMlpBlock<T> {
+    /// A block of `width` units, weights by `init`, no biases (as SCIENCE.md's set-up).
+    pub fn new(width: usize, norm: MlpNorm, init: Init, rng: &mut Rng) -> Self {
+        ResidualMlpBlock {
+            fc1: Linear::new(width, width, false, init, rng),
+            fc2: Linear::new(width, width, false, init, rng),
+            bns: (norm != MlpNorm::None)
+                .then(|| (BatchNorm2d::new(width), BatchNorm2d::new(width))),
+            norm,
+            branch_scale: 1.0,
+            skip: true,
+        }
+    }
+
+    /// The branch `F(x)`, scaled.
+    pub fn branch(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let f = match (&self.bns, self.norm) {
+            (Some((b1, b2)), MlpNorm::Post) => b2.forward(
+                &self
+                    .fc2
+                    .forward(&b1.forward(&self.fc1.forward(x, mode), mode).relu(), mode),
+                mode,
+            ),
+            (Some((b1, b2)), MlpNorm::Pre) => {
+                let h = self.fc1.forward(&b1.forward(x, mode).relu(), mode);
+                self.fc2.forward(&b2.forward(&h, mode).relu(), mode)
+            }
+            _ => self.fc2.forward(&self.fc1.forward(x, mode).relu(), mode),
+        };
+        if self.branch_scale == 1.0 {
+            f
+        } else {
+            f.scale(T::cast(self.branch_scale))
+        }
+    }
+}
+
+impl<T: Float> Module<T> for ResidualMlpBlock<T> {
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let f = self.branch(x, mode);
+        let y = if self.skip { f + x } else { f };
+        if self.norm == MlpNorm::Post {
+            y.relu()
+        } else {
+            y
+        }
+    }
+    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+        visit_child("fc1", &self.fc1, f);
+        visit_child("fc2", &self.fc2, f);
+        if let Some((b1, b2)) = &self.bns {
+            visit_child("bn1", b1, f);
+            visit_child("bn2", b2, f);
+        }
+    }
+    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+        let s = summary.child("fc1", &self.fc1, input);
+        let s = summary.child("fc2", &self.fc2, &s);
+        if let Some((b1, b2)) = &self.bns {
+            summary.child("bn1", b1, &s);
+            summary.child("bn2", b2, &s);
+        }
+        s
+    }
+}
