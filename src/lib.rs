@@ -35,7 +35,9 @@ mod tape;
 
 pub use error::{Error, Result};
 pub use float::Float;
-pub use gradcheck::{GradcheckConfig, GradcheckReport, gradcheck, gradcheck_with};
+pub use gradcheck::{
+    GradcheckConfig, GradcheckReport, gradcheck, gradcheck_params, gradcheck_with,
+};
 pub use ops::{CustomOp, Op, RunningStats, concat, stack, try_concat, try_stack};
 pub use tape::{GradKey, Grads, NodeId, Param, Tape, Var};
 

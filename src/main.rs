@@ -8,6 +8,11 @@ resgrad: reverse-mode autodiff and residual learning, built from scratch
 usage:
   resgrad bench tape [--ops N] [--repeats R]   the tape's cost per op (default 1000000 ops, 5 runs)
   resgrad bench conv [--batch N] [--repeats R] conv forward and forward+backward GFLOP/s (default N=128, 10 runs)
+  resgrad summary MODEL [--shortcut A|B|C] [--v1.5]
+                                               layers, output shapes, parameters, multiply-adds;
+                                               MODEL: resnet20..1202, plain20.., preact-resnet110,
+                                               resnet18/34/50/101/152, plain18/34
+  resgrad summary --compare-blocks             the bottleneck's cost beside two basic blocks
   resgrad help                                 this text
 
 examples:
@@ -47,6 +52,47 @@ fn run(args: &[String]) -> Result<(), String> {
             let n = flag(args, "--batch", 128)?;
             let repeats = flag(args, "--repeats", 10)?;
             resgrad::bench::print_conv_bench(n, repeats);
+            Ok(())
+        }
+        ["summary", "--compare-blocks", ..] => {
+            println!(
+                "{:<58} {:>16} {:>12}",
+                "block (per pixel of output)", "multiply-adds", "parameters"
+            );
+            for (name, macs, params) in resgrad::models::compare_blocks() {
+                let (m, p) = (
+                    resgrad::models::thousands(macs),
+                    resgrad::models::thousands(params),
+                );
+                println!("{name:<58} {m:>16} {p:>12}");
+            }
+            println!(
+                "He et al. 2015, 4.1: the bottleneck costs about what the 64-d basic block does, with 4x the width."
+            );
+            Ok(())
+        }
+        ["summary", model, ..] => {
+            use resgrad::nn::{ShortcutOption, StridePlacement};
+            let shortcut = match args
+                .iter()
+                .position(|a| a == "--shortcut")
+                .and_then(|i| args.get(i + 1))
+                .map(String::as_str)
+            {
+                None => None,
+                Some("A" | "a") => Some(ShortcutOption::A),
+                Some("B" | "b") => Some(ShortcutOption::B),
+                Some("C" | "c") => Some(ShortcutOption::C),
+                Some(other) => return Err(format!("--shortcut takes A, B or C, not `{other}`")),
+            };
+            let placement = if args.iter().any(|a| a == "--v1.5") {
+                StridePlacement::Conv3x3
+            } else {
+                StridePlacement::First1x1
+            };
+            let (net, hw) =
+                resgrad::models::by_name(model, shortcut, placement).map_err(|e| e.to_string())?;
+            println!("{}", net.summary(hw));
             Ok(())
         }
         _ => Err(format!("unknown command `{}`\n\n{USAGE}", args.join(" "))),
