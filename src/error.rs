@@ -51,6 +51,25 @@ pub enum Error {
         /// e.g. `"NaN at index [0, 2]"`.
         what: String,
     },
+    /// A checkpoint could not be written or read: an I/O error, a corrupt or truncated
+    /// file, a missing or unexpected key, a wrong shape or dtype.
+    #[error("checkpoint {path}: {problem}")]
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the key where there is one.
+        problem: String,
+    },
+}
+
+impl Error {
+    /// A checkpoint problem, naming the file.
+    pub(crate) fn checkpoint(path: &std::path::Path, problem: impl Into<String>) -> Self {
+        Error::Checkpoint {
+            path: path.display().to_string(),
+            problem: problem.into(),
+        }
+    }
 }
 
 /// Shorthand for `std::result::Result<T, resgrad::Error>`.

@@ -21,6 +21,7 @@
 
 pub mod backward;
 pub mod bench;
+pub mod checkpoint;
 pub mod data;
 mod error;
 mod float;
