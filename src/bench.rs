@@ -294,3 +294,77 @@ pub fn print_conv_bench(n: usize, reps: usize) {
          The reference loops are timed on 2 images (their cost is linear in N)."
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Training step
+// ---------------------------------------------------------------------------------------
+
+/// Peak resident memory of this process so far, in MiB (Linux `VmHWM`), if known.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Median seconds of a training step and of an inference pass of a CIFAR ResNet at batch
+/// `n`: forward, cross-entropy, backward, SGD (momentum 0.9, weight decay 1e-4).
+pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
+    use crate::models::ResNet;
+    use crate::nn::{Mode, Module, ShortcutOption};
+    use crate::optim::Sgd;
+    let model: ResNet = ResNet::cifar(depth, ShortcutOption::A);
+    let params = model.parameters();
+    let mut opt = Sgd::new(0.1).momentum(0.9).weight_decay(1e-4);
+    let x = ndarray::ArrayD::from_shape_vec(
+        ndarray::IxDyn(&[n, 3, 32, 32]),
+        filled(n * 3 * 32 * 32, 9),
+    )
+    .expect("shape");
+    let labels: Vec<usize> = (0..n).map(|i| (i * 7) % 10).collect();
+    let mut step = || {
+        let grads = {
+            let tape = crate::Tape::new();
+            let loss = model
+                .forward(&tape.constant(x.clone()), Mode::Train)
+                .cross_entropy(&labels);
+            loss.backward()
+        };
+        opt.step(&params, &grads);
+    };
+    let train = median_secs(steps, &mut step);
+    let infer = median_secs(steps, || {
+        let tape = crate::Tape::new();
+        tape.no_grad(|| black_box(model.forward(&tape.constant(x.clone()), Mode::Eval)));
+    });
+    (train, infer)
+}
+
+/// `resgrad bench train`: images per second for ResNet-20 and ResNet-56 at batch 128.
+pub fn print_train_bench(n: usize, steps: usize) {
+    println!(
+        "training-step bench: CIFAR ResNets (option A), batch {n}, 3x32x32 random input; forward, \
+         cross-entropy, backward, SGD (momentum 0.9, wd 1e-4); {} threads; median of {steps} steps after a warm-up",
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:<10} {:>12} {:>12} {:>14} {:>14}",
+        "model", "train ms", "train img/s", "infer ms", "infer img/s"
+    );
+    for depth in [20, 56] {
+        let (train, infer) = train_step_secs(depth, n, steps);
+        println!(
+            "{:<10} {:>12.1} {:>12.1} {:>14.1} {:>14.1}",
+            format!("resnet{depth}"),
+            train * 1e3,
+            n as f64 / train,
+            infer * 1e3,
+            n as f64 / infer
+        );
+    }
+    if let Some(mib) = peak_rss_mib() {
+        println!(
+            "peak resident memory of this run (ResNet-56 training at batch {n} is the largest): {mib:.0} MiB"
+        );
+    }
+}

@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+mod alloc;
 pub mod backward;
 pub mod bench;
 pub mod checkpoint;
@@ -32,6 +33,7 @@ pub mod kernels;
 pub mod models;
 pub mod nn;
 pub mod ops;
+pub mod optim;
 mod tape;
 
 pub use error::{Error, Result};

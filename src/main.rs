@@ -8,6 +8,7 @@ resgrad: reverse-mode autodiff and residual learning, built from scratch
 usage:
   resgrad bench tape [--ops N] [--repeats R]   the tape's cost per op (default 1000000 ops, 5 runs)
   resgrad bench conv [--batch N] [--repeats R] conv forward and forward+backward GFLOP/s (default N=128, 10 runs)
+  resgrad bench train [--batch N] [--steps S]  ResNet-20/56 training and inference img/s (default 128, 10)
   resgrad summary MODEL [--shortcut A|B|C] [--v1.5]
                                                layers, output shapes, parameters, multiply-adds;
                                                MODEL: resnet20..1202, plain20.., preact-resnet110,
@@ -52,6 +53,12 @@ fn run(args: &[String]) -> Result<(), String> {
             let n = flag(args, "--batch", 128)?;
             let repeats = flag(args, "--repeats", 10)?;
             resgrad::bench::print_conv_bench(n, repeats);
+            Ok(())
+        }
+        ["bench", "train", ..] => {
+            let n = flag(args, "--batch", 128)?;
+            let steps = flag(args, "--steps", 10)?;
+            resgrad::bench::print_train_bench(n, steps);
             Ok(())
         }
         ["summary", "--compare-blocks", ..] => {

@@ -142,6 +142,7 @@ impl Tape<f64> {
 impl<T: Float> Tape<T> {
     /// A new, empty, recording tape for the element type `T` (`Tape::<f64>::with_precision()`).
     pub fn with_precision() -> Self {
+        crate::alloc::tune();
         Tape {
             state: Rc::new(RefCell::new(TapeState {
                 uid: next_uid(),
