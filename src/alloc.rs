@@ -4,7 +4,7 @@
 //! `mmap`s and returns them with `munmap`, so every training step would page-fault in,
 //! and zero, every activation and gradient anew: measured, a third of a ResNet-20 step
 //! went to the kernel. Raising the threshold to its maximum (32 MiB on 64-bit) and the
-//! trim threshold to 1 GiB keeps freed blocks in the heap for the next step, as PyTorch's
+//! trim threshold to its maximum (2 GiB) keeps freed blocks in the heap for the next step, as PyTorch's
 //! caching allocator does in its own way. Called once, when the first tape is made.
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -22,7 +22,7 @@ pub(crate) fn tune() {
             // within glibc's documented ranges.
             unsafe {
                 mallopt(M_MMAP_THRESHOLD, 32 << 20);
-                mallopt(M_TRIM_THRESHOLD, 1 << 30);
+                mallopt(M_TRIM_THRESHOLD, i32::MAX);
             }
         }
     });

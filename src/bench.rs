@@ -328,7 +328,7 @@ pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
             let loss = model
                 .forward(&tape.constant(x.clone()), Mode::Train)
                 .cross_entropy(&labels);
-            loss.backward()
+            loss.backward_leaves()
         };
         opt.step(&params, &grads);
     };

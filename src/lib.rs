@@ -42,7 +42,7 @@ pub use gradcheck::{
     GradcheckConfig, GradcheckReport, gradcheck, gradcheck_params, gradcheck_with,
 };
 pub use ops::{CustomOp, Op, RunningStats, concat, stack, try_concat, try_stack};
-pub use tape::{GradKey, Grads, NodeId, Param, Tape, Var};
+pub use tape::{GradKey, Grads, Keep, NodeId, Param, Tape, Var};
 
 /// Re-exported so that a notebook needs only `:dep resgrad`.
 pub use ndarray;

@@ -330,3 +330,21 @@ fn without_anomaly_mode_nothing_is_checked() {
     assert!(grads[&x][0].is_infinite());
     assert!(tape.first_anomaly().is_none());
 }
+
+#[test]
+fn keeping_only_the_leaves_gives_the_same_leaf_gradients_and_frees_the_rest() {
+    let tape = Tape::new_f64();
+    let x = tape.var(array![[0.5, -1.0], [2.0, 0.25]]);
+    let w = resgrad::Param::new("w", array![[1.5, -0.5], [0.25, 2.0]]);
+    let h = x.matmul(&tape.param(&w)).tanh();
+    let loss = (&h * &h).sum();
+    let all = loss.backward();
+    let leaves = loss.backward_leaves();
+    assert_eq!(all[&x], leaves[&x]);
+    assert_eq!(all[&w], leaves[&w]);
+    assert!(all.get(&h).is_some());
+    assert!(
+        leaves.get(&h).is_none(),
+        "an intermediate gradient was kept"
+    );
+}

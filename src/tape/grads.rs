@@ -101,6 +101,17 @@ impl<T: Float> fmt::Debug for Grads<T> {
     }
 }
 
+/// Which gradients a backward pass keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every node's gradient, so that `grads[&v]` works for any `Var` (the default).
+    All,
+    /// Only the leaves' (inputs and parameters): intermediate gradients are freed as soon
+    /// as they have been passed back, which is what a training step needs and roughly
+    /// halves its peak memory.
+    Leaves,
+}
+
 /// Reverse-mode accumulation from node `root`, seeded with `seed` (= dE/d root).
 ///
 /// Recording order is topological, so one reverse sweep over the ids sees every node
@@ -109,6 +120,7 @@ pub(crate) fn run_backward<T: Float>(
     tape: &Tape<T>,
     root: NodeId,
     seed: ArrayD<T>,
+    keep: Keep,
 ) -> Result<Grads<T>> {
     let st = tape.state.borrow();
     if let Some(err) = st.first_anomaly.clone() {
@@ -170,6 +182,10 @@ pub(crate) fn run_backward<T: Float>(
                 Some(acc) => *acc += &pg,
                 slot @ None => *slot = Some(pg),
             }
+        }
+        // Node i's gradient is complete and passed on; keep it only if asked to.
+        if keep == Keep::Leaves {
+            grads[i] = None;
         }
     }
     Ok(Grads {

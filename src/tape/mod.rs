@@ -20,7 +20,7 @@ mod grads;
 mod param;
 mod var;
 
-pub use grads::{GradKey, Grads};
+pub use grads::{GradKey, Grads, Keep};
 pub use param::Param;
 pub use var::Var;
 

@@ -134,7 +134,30 @@ impl<T: Float> Var<T> {
                     .into(),
             ));
         };
-        super::grads::run_backward(&self.tape, id, seed)
+        super::grads::run_backward(&self.tape, id, seed, super::Keep::All)
+    }
+
+    /// Backward from this scalar keeping only the leaves' gradients (inputs and params):
+    /// what a training step needs, with intermediate gradients freed as it goes.
+    #[track_caller]
+    pub fn backward_leaves(&self) -> super::Grads<T> {
+        crate::error::or_panic(self.try_backward_keeping(super::Keep::Leaves))
+    }
+
+    /// Backward from this scalar, keeping the gradients `keep` says.
+    pub fn try_backward_keeping(&self, keep: super::Keep) -> Result<super::Grads<T>> {
+        if self.value.len() != 1 {
+            return self.try_backward();
+        }
+        let Some(id) = self.node else {
+            return self.try_backward();
+        };
+        super::grads::run_backward(
+            &self.tape,
+            id,
+            ArrayD::from_elem(self.value.raw_dim(), T::one()),
+            keep,
+        )
     }
 }
 
