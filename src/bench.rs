@@ -272,6 +272,8 @@ pub fn print_conv_bench(n: usize, reps: usize) {
         "ref GF/s",
         "fast/ref"
     );
+    // Warm up the thread pool, the allocator and the packing buffers before timing.
+    conv_row(n, CONV_SHAPES[0], 2, 1);
     for shape in CONV_SHAPES {
         let r = conv_row(n, shape, reps, 2);
         println!(

@@ -107,7 +107,14 @@ impl Panel for MatRef<'_> {
             for (r, row) in strip.chunks_exact_mut(nr).enumerate() {
                 if self.cs == 1 {
                     let start = (r0 + r) * self.rs + j0;
-                    row[..w].copy_from_slice(&self.data[start..start + w]);
+                    let src = &self.data[start..start + w];
+                    // A full 32- or 16-wide strip row is a fixed-size copy: two or one vector
+                    // moves, not a call to memmove.
+                    match (<&[f32; 32]>::try_from(src), <&[f32; 16]>::try_from(src)) {
+                        (Ok(s32), _) => row[..32].copy_from_slice(s32),
+                        (_, Ok(s16)) => row[..16].copy_from_slice(s16),
+                        _ => row[..w].copy_from_slice(src),
+                    }
                 } else {
                     for (j, v) in row[..w].iter_mut().enumerate() {
                         *v = self.at(r0 + r, j0 + j);
