@@ -245,3 +245,20 @@ fn bad_depths_are_named() {
     .to_string();
     assert!(e.contains("18, 34, 50, 101 and 152"), "{e}");
 }
+
+#[test]
+fn the_bottleneck_costs_what_a_64d_basic_block_does() {
+    let rows = resgrad::models::compare_blocks();
+    let macs: Vec<usize> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(macs, vec![69_632, 73_728, 1_179_648]);
+}
+
+#[test]
+fn resnet_1202_has_the_papers_19_point_4_million_parameters() {
+    let net: ResNet = ResNet::cifar(1202, ShortcutOption::A);
+    assert_eq!(
+        format!("{:.1}M", net.num_parameters() as f64 / 1e6),
+        "19.4M"
+    );
+    assert_eq!(net.stages.iter().map(Vec::len).sum::<usize>(), 600);
+}
