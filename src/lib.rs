@@ -26,6 +26,7 @@ pub mod checkpoint;
 pub mod data;
 mod error;
 mod float;
+pub mod flow;
 pub mod gradcheck;
 pub mod graph;
 mod io;

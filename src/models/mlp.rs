@@ -42,14 +42,30 @@ impl Mlp {
         skip: bool,
         seed: u64,
     ) -> Sequential<T> {
+        Self::residual_blocks(width, blocks, norm, init, branch_scale, skip, seed)
+            .into_iter()
+            .fold(Sequential::new(), |s, b| s.push(b))
+    }
+
+    /// The blocks of [`Mlp::residual`] (the same weights for the same seed), unboxed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn residual_blocks<T: Float>(
+        width: usize,
+        blocks: usize,
+        norm: MlpNorm,
+        init: Init,
+        branch_scale: f64,
+        skip: bool,
+        seed: u64,
+    ) -> Vec<ResidualMlpBlock<T>> {
         let mut r = rng(seed);
-        let mut s = Sequential::new();
-        for _ in 0..blocks {
-            let mut b = ResidualMlpBlock::<T>::new(width, norm, init, &mut r);
-            b.branch_scale = branch_scale;
-            b.skip = skip;
-            s = s.push(b);
-        }
-        s
+        (0..blocks)
+            .map(|_| {
+                let mut b = ResidualMlpBlock::<T>::new(width, norm, init, &mut r);
+                b.branch_scale = branch_scale;
+                b.skip = skip;
+                b
+            })
+            .collect()
     }
 }

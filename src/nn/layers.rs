@@ -272,6 +272,12 @@ pub struct Sequential<T: Float = f32> {
 }
 
 impl<T: Float> Sequential<T> {
+    /// The modules, in order, as trait objects: the blocks whose boundaries the
+    /// gradient-flow instruments measure.
+    pub fn blocks(&self) -> Vec<&dyn Module<T>> {
+        self.layers.iter().map(|(_, m)| m.as_ref()).collect()
+    }
+
     /// An empty sequence.
     pub fn new() -> Self {
         Sequential { layers: Vec::new() }

@@ -1,0 +1,285 @@
+//! The identity path keeps gradients alive at depth: SCIENCE.md's predictions 1 to 6 on
+//! fully connected nets (width 64, batch 64, no biases, seeds 0..4), with negative
+//! controls that break the residual addition's backward and show which assertion fails.
+//!
+//! Depth counts weight layers: a residual block holds two, so depth 50 is 25 blocks.
+//! `R = ||dE/dx_0|| / ||dE/dx_L||` with `E = <G, x_L>`, `G ~ N(0, 1)`.
+
+use resgrad::flow::{boundary_gradients, gaussian, nearby_gradient_cosine, ratio};
+use resgrad::models::Mlp;
+use resgrad::ndarray::ArrayD;
+use resgrad::nn::{Init, MlpNorm, Mode, Module, ResidualMlpBlock, Role, Sequential, rng};
+use resgrad::{CustomOp, Param, Var};
+
+const WIDTH: usize = 64;
+const BATCH: usize = 64;
+const SEEDS: std::ops::Range<u64> = 0..5;
+
+fn residual(
+    blocks: usize,
+    norm: MlpNorm,
+    init: Init,
+    scale: f64,
+    skip: bool,
+    seed: u64,
+) -> Sequential<f64> {
+    Mlp::residual(WIDTH, blocks, norm, init, scale, skip, seed)
+}
+
+// ---- the residual addition with a deliberately wrong backward (SCIENCE.md variants) ----
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum AddBackward {
+    /// The true rule: the skip and the branch both get the gradient.
+    Correct,
+    /// Variant B: only the branch gets it (the skip gets none).
+    BranchOnly,
+    /// Variant S: only the skip gets it (the branch gets none).
+    SkipOnly,
+}
+
+struct ResidualAdd(AddBackward);
+
+impl CustomOp<f64> for ResidualAdd {
+    fn name(&self) -> &str {
+        "residual_add"
+    }
+    fn forward(&self, x: &[&ArrayD<f64>]) -> ArrayD<f64> {
+        x[0] + x[1]
+    }
+    fn backward(&self, _x: &[&ArrayD<f64>], _y: &ArrayD<f64>, g: &ArrayD<f64>) -> Vec<ArrayD<f64>> {
+        let zero = ArrayD::zeros(g.raw_dim());
+        match self.0 {
+            AddBackward::Correct => vec![g.clone(), g.clone()],
+            AddBackward::BranchOnly => vec![zero, g.clone()],
+            AddBackward::SkipOnly => vec![g.clone(), zero],
+        }
+    }
+}
+
+/// A residual MLP block whose addition `x + F(x)` goes through [`ResidualAdd`].
+struct Rewired<'a>(&'a ResidualMlpBlock<f64>, AddBackward);
+
+impl Module<f64> for Rewired<'_> {
+    fn forward(&self, x: &Var<f64>, mode: Mode) -> Var<f64> {
+        x.apply(ResidualAdd(self.1), &[&self.0.branch(x, mode)])
+    }
+    fn visit(&self, f: &mut dyn FnMut(&str, &Param<f64>, Role)) {
+        self.0.visit(f)
+    }
+    fn summarize(&self, input: &[usize], s: &mut resgrad::models::Summary) -> Vec<usize> {
+        self.0.summarize(input, s)
+    }
+}
+
+/// `blocks` with their additions rewired.
+fn rewired(blocks: &[ResidualMlpBlock<f64>], add: AddBackward) -> Vec<Rewired<'_>> {
+    blocks.iter().map(|b| Rewired(b, add)).collect()
+}
+
+fn residual_blocks(blocks: usize, scale: f64, seed: u64) -> Vec<ResidualMlpBlock<f64>> {
+    Mlp::residual_blocks(
+        WIDTH,
+        blocks,
+        MlpNorm::None,
+        Init::HeNormal,
+        scale,
+        true,
+        seed,
+    )
+}
+
+fn as_modules<'a>(blocks: &'a [Rewired<'a>]) -> Vec<&'a dyn Module<f64>> {
+    blocks.iter().map(|b| b as &dyn Module<f64>).collect()
+}
+
+// ---- prediction 1: zero-init residual, 25 blocks: dE/dx_0 == dE/dx_L ----
+
+/// The largest |dE/dx_0 - dE/dx_L| over the batch, for a zero-init residual MLP.
+fn zero_init_max_difference(seed: u64, add: AddBackward) -> (f64, f64) {
+    let net = residual_blocks(25, 1.0, seed);
+    for b in &net {
+        b.fc2.weight.update(|w| w.fill(0.0));
+    }
+    let blocks = rewired(&net, add);
+    let mut r = rng(seed);
+    let x0 = gaussian::<f64>(&[BATCH, WIDTH], &mut r);
+    let g = gaussian::<f64>(&[BATCH, WIDTH], &mut r);
+    let flow = boundary_gradients(&as_modules(&blocks), &x0, &g, Mode::Train);
+    let diff = (&flow.grads[0] - &flow.grads[25])
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    (diff, flow.ratio())
+}
+
+#[test]
+fn prediction_1_zero_init_residual_passes_the_gradient_unchanged() {
+    for seed in SEEDS {
+        let (diff, r) = zero_init_max_difference(seed, AddBackward::Correct);
+        assert!(
+            diff <= 1e-6,
+            "seed {seed}: dE/dx_0 differs from dE/dx_L by {diff}"
+        );
+        assert!((r - 1.0).abs() < 1e-12, "seed {seed}: R = {r}");
+    }
+    // The same in f32, through the tape's own add.
+    let net: Sequential<f32> =
+        Mlp::residual(WIDTH, 25, MlpNorm::None, Init::HeNormal, 1.0, true, 0);
+    net.visit(&mut |n, p, _| {
+        if n.ends_with("fc2.weight") {
+            p.update(|w| w.fill(0.0));
+        }
+    });
+    let mut r = rng(9);
+    let (x0, g) = (
+        gaussian::<f32>(&[BATCH, WIDTH], &mut r),
+        gaussian::<f32>(&[BATCH, WIDTH], &mut r),
+    );
+    let flow = boundary_gradients(&net.blocks(), &x0, &g, Mode::Train);
+    let diff = (&flow.grads[0] - &flow.grads[25])
+        .iter()
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(diff <= 1e-6, "f32: {diff}");
+}
+
+#[test]
+fn prediction_1_rejects_variant_b_the_skip_that_gets_no_gradient() {
+    for seed in SEEDS {
+        let (diff, r) = zero_init_max_difference(seed, AddBackward::BranchOnly);
+        assert!(
+            diff > 1e-6,
+            "seed {seed}: prediction 1 did not see variant B"
+        );
+        assert_eq!(
+            r, 0.0,
+            "seed {seed}: with W2 = 0 and no skip gradient, nothing reaches x_0"
+        );
+    }
+}
+
+// ---- prediction 2: scaled residual, depth 50: 1.5 <= R <= 4 ----
+
+fn scaled_ratio(seed: u64, add: AddBackward) -> f64 {
+    let net = residual_blocks(25, 1.0 / 5.0, seed);
+    let blocks = rewired(&net, add);
+    ratio(&as_modules(&blocks), BATCH, WIDTH, seed)
+}
+
+#[test]
+fn prediction_2_scaled_residual_keeps_r_between_1_5_and_4() {
+    for seed in SEEDS {
+        let r = scaled_ratio(seed, AddBackward::Correct);
+        assert!((1.5..=4.0).contains(&r), "seed {seed}: R = {r}");
+    }
+}
+
+#[test]
+fn prediction_2_rejects_both_broken_variants() {
+    for seed in SEEDS {
+        let b = scaled_ratio(seed, AddBackward::BranchOnly);
+        assert!(
+            b < 1.5,
+            "seed {seed}: variant B gave R = {b}, inside the band"
+        );
+        assert!(
+            b < 1e-8,
+            "seed {seed}: variant B should all but vanish, R = {b}"
+        );
+        let s = scaled_ratio(seed, AddBackward::SkipOnly);
+        assert!(
+            s < 1.5,
+            "seed {seed}: variant S gave R = {s}, inside the band"
+        );
+        assert!(
+            (s - 1.0).abs() < 1e-12,
+            "seed {seed}: variant S passes G through untouched, R = {s}"
+        );
+    }
+}
+
+// ---- prediction 3: the same with the skip removed, Glorot init: R <= 1e-6 ----
+
+#[test]
+fn prediction_3_without_the_skip_the_gradient_vanishes() {
+    for seed in SEEDS {
+        let net = residual(
+            25,
+            MlpNorm::None,
+            Init::GlorotNormal,
+            1.0 / 5.0,
+            false,
+            seed,
+        );
+        let r = ratio(&net.blocks(), BATCH, WIDTH, seed);
+        assert!(r <= 1e-6, "seed {seed}: R = {r}");
+    }
+}
+
+// ---- prediction 4: batch norm, depth 50: plain explodes, residual does not ----
+
+#[test]
+fn prediction_4_plain_bn_explodes_and_residual_bn_does_not() {
+    for seed in SEEDS {
+        let plain = Mlp::plain::<f64>(WIDTH, 50, true, Init::HeNormal, seed);
+        let r = ratio(&plain.blocks(), BATCH, WIDTH, seed);
+        assert!(r >= 1e3, "seed {seed}: plain BN R = {r}");
+        for norm in [MlpNorm::Post, MlpNorm::Pre] {
+            let net = residual(25, norm, Init::HeNormal, 1.0, true, seed);
+            let r = ratio(&net.blocks(), BATCH, WIDTH, seed);
+            assert!(r <= 100.0, "seed {seed}: residual {norm:?} R = {r}");
+        }
+    }
+}
+
+// ---- prediction 5: nearby inputs keep correlated gradients in a residual net ----
+
+#[test]
+fn prediction_5_residual_gradients_do_not_shatter() {
+    for seed in SEEDS {
+        let res = residual(25, MlpNorm::None, Init::HeNormal, 1.0 / 5.0, true, seed);
+        let c = nearby_gradient_cosine(&res.blocks(), 32, WIDTH, 0.99, seed);
+        assert!(c >= 0.85, "seed {seed}: scaled residual cosine {c}");
+        let plain = Mlp::plain::<f64>(WIDTH, 50, true, Init::HeNormal, seed);
+        let c = nearby_gradient_cosine(&plain.blocks(), 32, WIDTH, 0.99, seed);
+        assert!(c <= 0.3, "seed {seed}: plain BN cosine {c}");
+    }
+}
+
+// ---- prediction 6: unscaled residual, 5 blocks: 5 <= R <= 50 ----
+
+fn unscaled_ratio(seed: u64, add: AddBackward) -> f64 {
+    let net = residual_blocks(5, 1.0, seed);
+    let blocks = rewired(&net, add);
+    ratio(&as_modules(&blocks), BATCH, WIDTH, seed)
+}
+
+#[test]
+fn prediction_6_the_skip_stops_vanishing_not_growth() {
+    for seed in SEEDS {
+        let r = unscaled_ratio(seed, AddBackward::Correct);
+        assert!((5.0..=50.0).contains(&r), "seed {seed}: R = {r}");
+    }
+}
+
+#[test]
+fn prediction_6_rejects_variant_s() {
+    for seed in SEEDS {
+        let r = unscaled_ratio(seed, AddBackward::SkipOnly);
+        assert!(r < 5.0, "seed {seed}: variant S gave R = {r}");
+    }
+}
+
+#[test]
+fn gradcheck_flags_both_broken_variants() {
+    let x = gaussian::<f64>(&[4, 6], &mut rng(1));
+    let block = ResidualMlpBlock::<f64>::new(6, MlpNorm::None, Init::HeNormal, &mut rng(2));
+    for add in [AddBackward::BranchOnly, AddBackward::SkipOnly] {
+        let m = Rewired(&block, add);
+        let report =
+            resgrad::gradcheck(|v| m.forward(&v[0], Mode::Train), std::slice::from_ref(&x));
+        assert!(!report.passed(), "{add:?} passed gradcheck");
+        assert!(report.max_rel_err() > 0.1, "{add:?}: {report}");
+    }
+    let m = Rewired(&block, AddBackward::Correct);
+    assert!(resgrad::gradcheck(|v| m.forward(&v[0], Mode::Train), &[x]).passed());
+}
