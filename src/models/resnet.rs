@@ -283,8 +283,9 @@ impl<T: Float> ResNet<T> {
         Summary::of(&self.name, self, &[1, 3, hw, hw])
     }
 
-    /// The features before the classifier, `[N, C]`.
-    pub fn features(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+    /// The stem: the first conv, with batch norm, ReLU and max pooling where the network
+    /// has them. Its output is the input of the first block.
+    pub fn stem(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         let mut h = self.conv1.forward(x, mode);
         if let Some(bn) = &self.bn1 {
             h = bn.forward(&h, mode).relu();
@@ -292,6 +293,21 @@ impl<T: Float> ResNet<T> {
         if let Some(p) = &self.maxpool {
             h = Module::<T>::forward(p, &h, mode);
         }
+        h
+    }
+
+    /// Every block, stage after stage.
+    pub fn blocks(&self) -> Vec<&dyn Module<T>> {
+        self.stages
+            .iter()
+            .flatten()
+            .map(|b| b as &dyn Module<T>)
+            .collect()
+    }
+
+    /// The features before the classifier, `[N, C]`.
+    pub fn features(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        let mut h = self.stem(x, mode);
         for block in self.stages.iter().flatten() {
             h = block.forward(&h, mode);
         }
