@@ -9,6 +9,7 @@ usage:
   resgrad bench tape [--ops N] [--repeats R]   the tape's cost per op (default 1000000 ops, 5 runs)
   resgrad bench conv [--batch N] [--repeats R] conv forward and forward+backward GFLOP/s (default N=128, 10 runs)
   resgrad bench train [--batch N] [--steps S]  ResNet-20/56 training and inference img/s (default 128, 10)
+  resgrad flow [--out DIR]                     gradient-flow figures and CSVs at initialisation (default out/flow)
   resgrad summary MODEL [--shortcut A|B|C] [--v1.5]
                                                layers, output shapes, parameters, multiply-adds;
                                                MODEL: resnet20..1202, plain20.., preact-resnet110,
@@ -61,6 +62,14 @@ fn run(args: &[String]) -> Result<(), String> {
             resgrad::bench::print_train_bench(n, steps);
             Ok(())
         }
+        ["flow", ..] => {
+            let out = args
+                .iter()
+                .position(|a| a == "--out")
+                .and_then(|i| args.get(i + 1))
+                .map_or("out/flow", String::as_str);
+            flow(std::path::Path::new(out))
+        }
         ["summary", "--compare-blocks", ..] => {
             println!(
                 "{:<58} {:>16} {:>12}",
@@ -104,6 +113,61 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         _ => Err(format!("unknown command `{}`\n\n{USAGE}", args.join(" "))),
     }
+}
+
+/// `resgrad flow`: every gradient-flow figure, with a progress bar, then the predictions.
+fn flow(out: &std::path::Path) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(7);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    bar.set_message("gradient norm against depth (20 seeds x 5 nets)");
+    let labels = [
+        "eq. 5 split",
+        "layer response std",
+        "shattered gradients",
+        "path lengths",
+        "eq. 8 lambda sweep",
+        "predictions",
+        "done",
+    ];
+    let mut next = labels.iter();
+    let output = resgrad::flow::all_figures(|done| {
+        bar.inc(1);
+        if !bar.is_hidden() {
+            bar.set_message(next.next().copied().unwrap_or("").to_string());
+        } else {
+            eprintln!("[{:>5.1}s] {done}", start.elapsed().as_secs_f64());
+        }
+    });
+    bar.finish_and_clear();
+    for f in &output.figures {
+        f.save(out)
+            .map_err(|e| format!("could not write to {}: {e}", out.display()))?;
+        if !f.svg.is_empty() {
+            println!(
+                "{}: {}",
+                out.join(format!("{}.svg", f.name)).display(),
+                f.caption
+            );
+        }
+    }
+    println!("\nSCIENCE.md predictions, seeds 0..4 (width 64, batch 64):");
+    println!("{:<3} {:<40} {:<22} must hold", "#", "set-up", "measured");
+    for (n, setup, measured, hold) in &output.predictions {
+        println!("{n:<3} {setup:<40} {measured:<22} {hold}");
+    }
+    println!(
+        "\nwrote {} files to {} in {:.1} s",
+        output.figures.len() * 2,
+        out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn main() -> ExitCode {

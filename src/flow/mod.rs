@@ -136,3 +136,181 @@ pub fn nearby_gradient_cosine<T: Float>(
     }
     total / pairs as f64
 }
+
+mod figures;
+pub use figures::{FlowOutput, all_figures};
+
+use crate::models::{Block, ResNet};
+use crate::nn::ResidualMlpBlock;
+
+/// He et al. 2016 eq. 5, measured: for each block of a CIFAR ResNet, the norms of the
+/// part of `dE/dx_l` that comes back through the shortcut and the part through the branch
+/// `F`. (They add up to `dE/dx_l` as vectors, not as norms.) Each block's input is fed to
+/// its branch and its shortcut as two separate tape nodes, so the tape itself keeps the
+/// two contributions apart.
+pub fn eq5_split(net: &ResNet<f32>, images: &ArrayD<f32>, g_seed: u64) -> Vec<(f64, f64)> {
+    let tape = Tape::new();
+    let mut h = net.stem(&tape.constant(images.clone()), Mode::Train);
+    let mut taps = Vec::new();
+    for block in net.stages.iter().flatten() {
+        let Block::Basic(b) = block else { continue };
+        let (xb, xs) = (h.add_scalar(0.0), h.add_scalar(0.0));
+        let f = b.branch(&xb, Mode::Train);
+        h = match b.shortcut.apply(&xs, Mode::Train) {
+            Some(s) => (f + s.scale(b.shortcut_scale as f32)).relu(),
+            None => f.relu(),
+        };
+        taps.push((xb, xs));
+    }
+    let g = gaussian::<f32>(h.shape(), &mut rng(g_seed));
+    let grads = h.backward_with(g);
+    taps.iter()
+        .map(|(xb, xs)| {
+            let n = |v: &Var<f32>| grads.get(v).map_or(0.0, norm);
+            (n(xs), n(xb))
+        })
+        .collect()
+}
+
+/// He et al. 2015 Fig. 7: the standard deviation of each 3x3 layer's response, after its
+/// batch norm and before the addition and ReLU, block by block (`bn1` then `bn2`).
+/// Meaningful on a trained network in eval mode; at initialisation, train-mode batch
+/// norm makes every one of them exactly 1.
+pub fn layer_response_std(net: &ResNet<f32>, images: &ArrayD<f32>, mode: Mode) -> Vec<f64> {
+    let tape = Tape::new();
+    tape.no_grad(|| {
+        let mut h = net.stem(&tape.constant(images.clone()), mode);
+        let mut out = Vec::new();
+        let std = |v: &Var<f32>| {
+            let n = v.len() as f64;
+            let mean = v.value().iter().map(|&x| x as f64).sum::<f64>() / n;
+            (v.value()
+                .iter()
+                .map(|&x| (x as f64 - mean).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt()
+        };
+        for block in net.stages.iter().flatten() {
+            if let Block::Basic(b) = block {
+                let r1 = b.bn1.forward(&b.conv1.forward(&h, mode), mode);
+                let r2 = b.bn2.forward(&b.conv2.forward(&r1.relu(), mode), mode);
+                out.push(std(&r1));
+                out.push(std(&r2));
+            }
+            h = block.forward(&h, mode);
+        }
+        out
+    })
+}
+
+/// Balduzzi et al. 2017, in one dimension: a scalar input `t` on a grid of `points` in
+/// [-2, 2], embedded as `x_0 = relu(t u + c)` (width `width`), run through `blocks`, read
+/// out as `f = x_L . v`; returns `df/dt` at every grid point (batch norm sees the whole
+/// grid as its batch, as in SCIENCE.md's simulation).
+pub fn gradient_over_grid(
+    blocks: &[&dyn Module<f64>],
+    width: usize,
+    points: usize,
+    seed: u64,
+) -> Vec<f64> {
+    let mut r = rng(seed ^ 0x0001_d1ff);
+    let u = gaussian::<f64>(&[1, width], &mut r);
+    let c = gaussian::<f64>(&[width], &mut r);
+    let v = gaussian::<f64>(&[width, 1], &mut r) / (width as f64).sqrt();
+    let t = ArrayD::from_shape_fn(IxDyn(&[points, 1]), |ix| {
+        -2.0 + 4.0 * ix[0] as f64 / (points - 1).max(1) as f64
+    });
+    let tape = Tape::new_f64();
+    let tv = tape.var(t);
+    let mut h = (tv.matmul(&tape.constant(u)) + tape.constant(c)).relu();
+    for b in blocks {
+        h = b.forward(&h, Mode::Train);
+    }
+    let f = h.matmul(&tape.constant(v)).sum();
+    f.backward()[&tv].iter().copied().collect()
+}
+
+/// The autocorrelation of `g` at lags `0..=max_lag` (mean removed; 1 at lag 0).
+pub fn autocorrelation(g: &[f64], max_lag: usize) -> Vec<f64> {
+    let n = g.len() as f64;
+    let mean = g.iter().sum::<f64>() / n;
+    let d: Vec<f64> = g.iter().map(|v| v - mean).collect();
+    let var = d.iter().map(|v| v * v).sum::<f64>();
+    (0..=max_lag.min(g.len().saturating_sub(1)))
+        .map(|k| {
+            if var == 0.0 {
+                f64::NAN
+            } else {
+                d.iter().zip(&d[k..]).map(|(a, b)| a * b).sum::<f64>() / var
+            }
+        })
+        .collect()
+}
+
+/// Veit et al. 2016, computed exactly for residual MLP blocks without batch norm,
+/// linearised at one input: each branch is then the matrix `J_k = s W2 D_k W1` (`D_k` the
+/// ReLU pattern at that input), the net's Jacobian is `prod_k (I + J_k)`, and expanding the
+/// product splits the gradient `prod (I + J_k)^T g` into the sum over path lengths `j` of
+/// the `j`-th elementary symmetric product of the `J_k^T` applied to `g`: the part that
+/// crossed exactly `j` branches. Returns the norm of each part, `j = 0..=blocks`.
+pub fn path_length_norms(blocks: &[ResidualMlpBlock<f64>], seed: u64) -> Vec<f64> {
+    let width = blocks.first().map_or(0, |b| b.fc1.weight.shape()[0]);
+    let mut r = rng(seed ^ 0x0000_7a75);
+    let mut x: Vec<f64> = gaussian::<f64>(&[width], &mut r).iter().copied().collect();
+    let matvec = |w: &ArrayD<f64>, v: &[f64], transpose: bool| -> Vec<f64> {
+        let (rows, cols) = (w.shape()[0], w.shape()[1]);
+        if transpose {
+            (0..cols)
+                .map(|j| (0..rows).map(|i| w[[i, j]] * v[i]).sum())
+                .collect()
+        } else {
+            (0..rows)
+                .map(|i| (0..cols).map(|j| w[[i, j]] * v[j]).sum())
+                .collect()
+        }
+    };
+    // Forward: record each block's ReLU pattern.
+    let mut masks = Vec::new();
+    for b in blocks {
+        let (w1, w2) = (b.fc1.weight.value(), b.fc2.weight.value());
+        let pre = matvec(&w1, &x, false);
+        let mask: Vec<f64> = pre
+            .iter()
+            .map(|&p| if p > 0.0 { 1.0 } else { 0.0 })
+            .collect();
+        let hidden: Vec<f64> = pre.iter().zip(&mask).map(|(p, m)| p * m).collect();
+        let f = matvec(&w2, &hidden, false);
+        x.iter_mut()
+            .zip(&f)
+            .for_each(|(xi, fi)| *xi += b.branch_scale * fi);
+        masks.push(mask);
+    }
+    // Backward, expanding the product: poly[j] is the part through exactly j branches.
+    let g: Vec<f64> = gaussian::<f64>(&[width], &mut r).iter().copied().collect();
+    let mut poly = vec![g];
+    for (b, mask) in blocks.iter().zip(&masks).rev() {
+        let (w1, w2) = (b.fc1.weight.value(), b.fc2.weight.value());
+        let jt = |p: &[f64]| -> Vec<f64> {
+            let a = matvec(&w2, p, true);
+            let masked: Vec<f64> = a.iter().zip(mask).map(|(v, m)| v * m).collect();
+            matvec(&w1, &masked, true)
+                .into_iter()
+                .map(|v| v * b.branch_scale)
+                .collect()
+        };
+        let mut next: Vec<Vec<f64>> = poly.clone();
+        next.push(vec![0.0; width]);
+        for (j, p) in poly.iter().enumerate() {
+            let through = jt(p);
+            next[j + 1]
+                .iter_mut()
+                .zip(&through)
+                .for_each(|(n, t)| *n += t);
+        }
+        poly = next;
+    }
+    poly.iter()
+        .map(|p| p.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .collect()
+}

@@ -7,7 +7,9 @@ use crate::nn::{BatchNorm2d, Init, Linear, MlpNorm, Relu, ResidualMlpBlock, Sequ
 pub struct Mlp;
 
 impl Mlp {
-    /// `depth` layers of `Linear (no bias) -> [BatchNorm] -> ReLU`, all `width` wide.
+    /// `depth` layers of `Linear (no bias) -> [BatchNorm] -> ReLU`, all `width` wide. Each
+    /// layer is one element of the outer sequence (`0.fc`, `0.bn`, `1.fc`, ...), so that
+    /// the boundaries between elements are the layers' inputs `x_l`.
     pub fn plain<T: Float>(
         width: usize,
         depth: usize,
@@ -17,15 +19,13 @@ impl Mlp {
     ) -> Sequential<T> {
         let mut r = rng(seed);
         let mut s = Sequential::new();
-        for i in 0..depth {
-            s = s.push_named(
-                &format!("fc{i}"),
-                Linear::<T>::new(width, width, false, init, &mut r),
-            );
+        for _ in 0..depth {
+            let mut layer = Sequential::new()
+                .push_named("fc", Linear::<T>::new(width, width, false, init, &mut r));
             if batch_norm {
-                s = s.push_named(&format!("bn{i}"), BatchNorm2d::<T>::new(width));
+                layer = layer.push_named("bn", BatchNorm2d::<T>::new(width));
             }
-            s = s.push_named(&format!("relu{i}"), Relu);
+            s = s.push(layer.push_named("relu", Relu));
         }
         s
     }

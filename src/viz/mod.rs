@@ -1,0 +1,373 @@
+//! Figures drawn with plotters as SVG (no system fonts: the browser draws the text).
+//!
+//! A [`Figure`] holds its SVG, a one-sentence caption and the numbers behind it as CSV;
+//! it saves to a folder and shows inline in an evcxr notebook (`image/svg+xml`).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+/// A drawn figure with its caption and data.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File stem, e.g. `gradient-norm-depth`.
+    pub name: String,
+    /// The title drawn at the top.
+    pub title: String,
+    /// One sentence saying what to see.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+    /// The numbers drawn, as CSV with a header row.
+    pub csv: String,
+}
+
+impl Figure {
+    /// Writes `<dir>/<name>.svg` and `<dir>/<name>.csv` (each atomically).
+    pub fn save(&self, dir: impl AsRef<Path>) -> std::io::Result<()> {
+        let dir = dir.as_ref();
+        crate::io::write_atomic(&dir.join(format!("{}.svg", self.name)), self.svg.as_bytes())?;
+        crate::io::write_atomic(&dir.join(format!("{}.csv", self.name)), self.csv.as_bytes())
+    }
+
+    /// Shows the figure inline in an evcxr notebook.
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
+            self.svg
+        );
+    }
+}
+
+/// One line of a chart.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend label.
+    pub name: String,
+    /// `(x, y)` points.
+    pub points: Vec<(f64, f64)>,
+    /// Colour index into the palette.
+    pub color: usize,
+    /// Dashed (e.g. training error) or solid.
+    pub dashed: bool,
+    /// Whether the legend lists this series (one entry per group of seeds).
+    pub legend: bool,
+}
+
+impl Series {
+    /// A solid, labelled series.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
+        Series {
+            name: name.into(),
+            points,
+            color,
+            dashed: false,
+            legend: true,
+        }
+    }
+}
+
+/// Colour-blind-friendly palette (Okabe and Ito).
+pub fn color(i: usize) -> RGBColor {
+    const P: [RGBColor; 8] = [
+        RGBColor(0, 114, 178),
+        RGBColor(213, 94, 0),
+        RGBColor(0, 158, 115),
+        RGBColor(204, 121, 167),
+        RGBColor(230, 159, 0),
+        RGBColor(86, 180, 233),
+        RGBColor(0, 0, 0),
+        RGBColor(240, 228, 66),
+    ];
+    P[i % P.len()]
+}
+
+/// A line chart.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    /// Title.
+    pub title: String,
+    /// X axis label.
+    pub x_label: String,
+    /// Y axis label.
+    pub y_label: String,
+    /// Logarithmic y axis.
+    pub log_y: bool,
+    /// The lines.
+    pub series: Vec<Series>,
+    /// Caption drawn under the chart.
+    pub caption: String,
+}
+
+impl LineChart {
+    /// Where the legend goes: the corner whose quarter of the plot holds the fewest points.
+    fn legend_at(&self) -> SeriesLabelPosition {
+        let pts: Vec<(f64, f64)> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().copied())
+            .filter(|p| p.1.is_finite())
+            .collect();
+        let (x0, x1) = range(pts.iter().map(|p| p.0), false);
+        let ys: Vec<f64> = pts
+            .iter()
+            .map(|p| {
+                if self.log_y {
+                    p.1.max(1e-300).log10()
+                } else {
+                    p.1
+                }
+            })
+            .collect();
+        let (y0, y1) = range(ys.iter().copied(), false);
+        let count = |right: bool, upper: bool| {
+            pts.iter()
+                .zip(&ys)
+                .filter(|(p, y)| {
+                    ((p.0 - x0) / (x1 - x0) > 0.6) == right
+                        && ((**y - y0) / (y1 - y0) > 0.6) == upper
+                })
+                .count()
+        };
+        [
+            (count(false, true), SeriesLabelPosition::UpperLeft),
+            (count(true, true), SeriesLabelPosition::UpperRight),
+            (count(false, false), SeriesLabelPosition::LowerLeft),
+            (count(true, false), SeriesLabelPosition::LowerRight),
+        ]
+        .into_iter()
+        .min_by_key(|(n, _)| *n)
+        .map_or(SeriesLabelPosition::UpperLeft, |(_, p)| p)
+    }
+}
+
+fn csv_of(series: &[Series], x: &str, y: &str) -> String {
+    let mut csv = format!("series,{x},{y}\n");
+    for s in series {
+        for (a, b) in &s.points {
+            let _ = writeln!(csv, "{},{a},{b}", s.name.replace(',', ";"));
+        }
+    }
+    csv
+}
+
+fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (if log { 0.1 } else { 0.0 }, 1.0);
+    }
+    if log {
+        (lo / 2.0, hi * 2.0)
+    } else if hi - lo < 1e-12 {
+        (lo - 0.5, hi + 0.5)
+    } else {
+        let pad = 0.05 * (hi - lo);
+        (lo - pad, hi + pad)
+    }
+}
+
+type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The caption under a chart, wrapped at about 105 characters a line.
+fn draw_caption<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    let mut lines = vec![String::new()];
+    for word in caption.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        if line.len() + word.len() > 105 {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let style = ("sans-serif", 13).into_font().color(&RGBColor(60, 60, 60));
+        area.draw(&Text::new(line.clone(), (14, 4 + 16 * i as i32), style))?;
+    }
+    Ok(())
+}
+
+impl LineChart {
+    /// Draws the chart as the figure `name`.
+    pub fn render(&self, name: &str) -> Figure {
+        let mut svg = String::new();
+        if let Err(e) = self.draw(&mut svg) {
+            svg = format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
+            );
+        }
+        Figure {
+            name: name.to_string(),
+            title: self.title.clone(),
+            caption: self.caption.clone(),
+            svg,
+            csv: csv_of(&self.series, &self.x_label, &self.y_label),
+        }
+    }
+
+    fn draw(&self, out: &mut String) -> DrawResult<()> {
+        let root = SVGBackend::with_string(out, (760, 500)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (chart_area, caption_area) = root.split_vertically(450);
+        let (x0, x1) = range(
+            self.series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.0)),
+            false,
+        );
+        let (y0, y1) = range(
+            self.series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1)),
+            self.log_y,
+        );
+        let mut builder = ChartBuilder::on(&chart_area);
+        builder
+            .caption(&self.title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70);
+        if self.log_y {
+            let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_desc(&self.y_label)
+                .y_label_formatter(&|v| format!("{v:.0e}"))
+                .draw()?;
+            self.lines(&mut chart)?;
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(self.legend_at())
+                .draw()?;
+        } else {
+            let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_desc(&self.y_label)
+                .draw()?;
+            self.lines(&mut chart)?;
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(self.legend_at())
+                .draw()?;
+        }
+        draw_caption(&caption_area, &self.caption)?;
+        root.present()?;
+        Ok(())
+    }
+
+    fn lines<'a, DB: DrawingBackend + 'a, CT>(
+        &self,
+        chart: &mut ChartContext<'a, DB, CT>,
+    ) -> DrawResult<()>
+    where
+        CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+        DB::ErrorType: 'static,
+    {
+        for s in &self.series {
+            let c = color(s.color);
+            let width = if s.legend || !s.dashed { 2 } else { 1 };
+            let style = c.stroke_width(width);
+            let pts = s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.1.is_finite() && (!self.log_y || p.1 > 0.0));
+            let anno = if s.dashed {
+                chart.draw_series(DashedLineSeries::new(pts, 6, 4, style))?
+            } else {
+                chart.draw_series(LineSeries::new(pts, style))?
+            };
+            if s.legend {
+                let dashed = s.dashed;
+                anno.label(&s.name).legend(move |(x, y)| {
+                    if dashed {
+                        PathElement::new(vec![(x, y), (x + 8, y)], c.stroke_width(2))
+                    } else {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A bar chart of one series (e.g. a histogram), as the figure `name`.
+pub fn bar_chart(
+    name: &str,
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    bars: &[(f64, f64)],
+    caption: &str,
+) -> Figure {
+    let mut svg = String::new();
+    let draw =
+        |out: &mut String| -> DrawResult<()> {
+            let root = SVGBackend::with_string(out, (760, 500)).into_drawing_area();
+            root.fill(&WHITE)?;
+            let (chart_area, caption_area) = root.split_vertically(450);
+            let x1 = bars.iter().map(|b| b.0).fold(0.0, f64::max) + 1.0;
+            let y1 = bars.iter().map(|b| b.1).fold(0.0, f64::max) * 1.1 + 1e-12;
+            let mut chart = ChartBuilder::on(&chart_area)
+                .caption(title, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d(-0.5..x1, 0.0..y1)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .draw()?;
+            chart
+                .draw_series(bars.iter().map(|&(x, y)| {
+                    Rectangle::new([(x - 0.4, 0.0), (x + 0.4, y)], color(0).filled())
+                }))?
+                .label(y_label)
+                .legend(|(x, y)| Rectangle::new([(x, y - 4), (x + 12, y + 4)], color(0).filled()));
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()?;
+            draw_caption(&caption_area, caption)?;
+            root.present()?;
+            Ok(())
+        };
+    if let Err(e) = draw(&mut svg) {
+        svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
+        );
+    }
+    let mut csv = format!("{x_label},{y_label}\n");
+    for (x, y) in bars {
+        let _ = writeln!(csv, "{x},{y}");
+    }
+    Figure {
+        name: name.into(),
+        title: title.into(),
+        caption: caption.into(),
+        svg,
+        csv,
+    }
+}

@@ -1,0 +1,74 @@
+//! `resgrad flow`'s figures: each has a title, labelled axes, a legend, a caption, and the
+//! numbers it draws as CSV.
+
+#[test]
+fn every_flow_figure_is_labelled_and_has_its_numbers() {
+    let mut ticks = 0;
+    let out = resgrad::flow::all_figures(|_| ticks += 1);
+    assert_eq!(ticks, 7, "one progress tick per piece of work");
+    let names: Vec<&str> = out.figures.iter().map(|f| f.name.as_str()).collect();
+    for want in [
+        "gradient-norm-depth",
+        "eq5-split-resnet56",
+        "layer-response-std",
+        "shattered-curves",
+        "shattered-autocorr",
+        "path-lengths",
+        "eq8-lambda",
+    ] {
+        let f = out
+            .figures
+            .iter()
+            .find(|f| f.name == want)
+            .unwrap_or_else(|| panic!("no figure {want} in {names:?}"));
+        assert!(
+            f.svg.starts_with("<svg") && !f.svg.contains("could not draw"),
+            "{want}: not drawn"
+        );
+        let csv_header = f.csv.lines().next().unwrap();
+        // The axis labels are the CSV's column names; both must be in the SVG.
+        for label in csv_header
+            .split(',')
+            .skip(if want == "path-lengths" { 0 } else { 1 })
+        {
+            assert!(
+                f.svg.contains(
+                    &label
+                        .replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;")
+                ),
+                "{want}: axis label `{label}` not drawn"
+            );
+        }
+        assert!(
+            f.svg.contains(&f.title.replace('&', "&amp;")),
+            "{want}: no title"
+        );
+        assert!(f.caption.len() > 40, "{want}: no caption");
+        assert!(f.csv.lines().count() > 5, "{want}: too few rows");
+        // A legend: the first series' name (the CSV's first column) is drawn as text.
+        let first_series = f
+            .csv
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .replace(';', ",");
+        if want != "path-lengths" {
+            assert!(
+                f.svg.contains(&first_series),
+                "{want}: no legend entry `{first_series}`"
+            );
+        } else {
+            assert!(
+                f.svg.contains("share of the gradient norm"),
+                "{want}: no legend"
+            );
+        }
+    }
+    let preds = &out.predictions;
+    assert_eq!(preds.len(), 8);
+}
