@@ -284,3 +284,16 @@ fn gradcheck_flags_both_broken_variants() {
     let m = Rewired(&block, AddBackward::Correct);
     assert!(resgrad::gradcheck(|v| m.forward(&v[0], Mode::Train), &[x]).passed());
 }
+
+#[test]
+fn parameter_gradient_norms_name_every_parameter() {
+    let net = residual(3, MlpNorm::Post, Init::HeNormal, 1.0, true, 0);
+    let tape = resgrad::Tape::new_f64();
+    let x = tape.constant(gaussian::<f64>(&[8, WIDTH], &mut rng(1)));
+    let grads = net.forward(&x, Mode::Train).powf(2.0).sum().backward();
+    let norms = resgrad::flow::parameter_gradient_norms(&net, &grads);
+    assert_eq!(norms.len(), net.named_parameters().len());
+    assert_eq!(norms[0].0, "0.fc1.weight");
+    assert!(norms.iter().all(|(_, n)| n.is_finite()));
+    assert!(norms.iter().filter(|(n, _)| n.ends_with("weight")).all(|(_, v)| *v > 0.0));
+}

@@ -24,11 +24,15 @@ pub struct Figure {
 }
 
 impl Figure {
-    /// Writes `<dir>/<name>.svg` and `<dir>/<name>.csv` (each atomically).
-    pub fn save(&self, dir: impl AsRef<Path>) -> std::io::Result<()> {
+    /// Writes `<dir>/<name>.svg` (if there is a drawing) and `<dir>/<name>.csv`, each
+    /// atomically; returns how many files it wrote.
+    pub fn save(&self, dir: impl AsRef<Path>) -> std::io::Result<usize> {
         let dir = dir.as_ref();
-        crate::io::write_atomic(&dir.join(format!("{}.svg", self.name)), self.svg.as_bytes())?;
-        crate::io::write_atomic(&dir.join(format!("{}.csv", self.name)), self.csv.as_bytes())
+        if !self.svg.is_empty() {
+            crate::io::write_atomic(&dir.join(format!("{}.svg", self.name)), self.svg.as_bytes())?;
+        }
+        crate::io::write_atomic(&dir.join(format!("{}.csv", self.name)), self.csv.as_bytes())?;
+        Ok(1 + usize::from(!self.svg.is_empty()))
     }
 
     /// Shows the figure inline in an evcxr notebook.
