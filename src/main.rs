@@ -145,8 +145,10 @@ fn flow(out: &std::path::Path) -> Result<(), String> {
         }
     });
     bar.finish_and_clear();
+    let mut written = 0;
     for f in &output.figures {
-        f.save(out)
+        written += f
+            .save(out)
             .map_err(|e| format!("could not write to {}: {e}", out.display()))?;
         if !f.svg.is_empty() {
             println!(
@@ -162,8 +164,7 @@ fn flow(out: &std::path::Path) -> Result<(), String> {
         println!("{n:<3} {setup:<40} {measured:<22} {hold}");
     }
     println!(
-        "\nwrote {} files to {} in {:.1} s",
-        output.figures.len() * 2,
+        "\nwrote {written} files to {} in {:.1} s",
         out.display(),
         start.elapsed().as_secs_f64()
     );

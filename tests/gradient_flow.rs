@@ -295,5 +295,10 @@ fn parameter_gradient_norms_name_every_parameter() {
     assert_eq!(norms.len(), net.named_parameters().len());
     assert_eq!(norms[0].0, "0.fc1.weight");
     assert!(norms.iter().all(|(_, n)| n.is_finite()));
-    assert!(norms.iter().filter(|(n, _)| n.ends_with("weight")).all(|(_, v)| *v > 0.0));
+    assert!(
+        norms
+            .iter()
+            .filter(|(n, _)| n.ends_with("weight"))
+            .all(|(_, v)| *v > 0.0)
+    );
 }

@@ -316,6 +316,13 @@ pub fn path_length_norms(blocks: &[ResidualMlpBlock<f64>], seed: u64) -> Vec<f64
 }
 
 /// The norm of every parameter's gradient, by name, in the model's order.
-pub fn parameter_gradient_norms<T: Float>(model: &dyn Module<T>, grads: &crate::Grads<T>) -> Vec<(String, f64)> {
-    model.named_parameters().into_iter().map(|(name, p)| (name, grads.get(&p).map_or(0.0, norm))).collect()
+pub fn parameter_gradient_norms<T: Float>(
+    model: &dyn Module<T>,
+    grads: &crate::Grads<T>,
+) -> Vec<(String, f64)> {
+    model
+        .named_parameters()
+        .into_iter()
+        .map(|(name, p)| (name, grads.get(&p).map_or(0.0, norm)))
+        .collect()
 }
