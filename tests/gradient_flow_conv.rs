@@ -97,3 +97,14 @@ fn default_init_resnet_keeps_the_first_gradient_within_a_band_of_the_last() {
         );
     }
 }
+
+#[test]
+fn one_call_gives_the_numbers_and_the_picture() {
+    let net: ResNet = ResNet::cifar(20, ShortcutOption::A);
+    let images = gaussian::<f32>(&[2, 3, 8, 8], &mut rng(3));
+    let flow = resgrad::flow::resnet_flow(&net, &images, 4);
+    assert_eq!(flow.norms().len(), 10, "9 blocks: 10 boundaries");
+    assert!(flow.ratio().is_finite() && flow.ratio() > 0.0);
+    let fig = flow.figure("ResNet-20");
+    assert!(fig.svg.contains("ResNet-20") && fig.csv.lines().count() == 11);
+}
