@@ -51,6 +51,15 @@ pub enum Error {
         /// e.g. `"NaN at index [0, 2]"`.
         what: String,
     },
+    /// A data file could not be read: missing, truncated, a wrong magic number, counts
+    /// that do not match.
+    #[error("data {path}: {problem}")]
+    Data {
+        /// The file (or folder).
+        path: String,
+        /// What is wrong, and what to do about it.
+        problem: String,
+    },
     /// A checkpoint could not be written or read: an I/O error, a corrupt or truncated
     /// file, a missing or unexpected key, a wrong shape or dtype.
     #[error("checkpoint {path}: {problem}")]
@@ -63,6 +72,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// A data-file problem, naming the file.
+    pub(crate) fn data(path: &std::path::Path, problem: impl Into<String>) -> Self {
+        Error::Data {
+            path: path.display().to_string(),
+            problem: problem.into(),
+        }
+    }
+
     /// A checkpoint problem, naming the file.
     pub(crate) fn checkpoint(path: &std::path::Path, problem: impl Into<String>) -> Self {
         Error::Checkpoint {

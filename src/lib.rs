@@ -36,6 +36,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 mod tape;
+pub mod train;
 pub mod viz;
 
 pub use error::{Error, Result};

@@ -35,3 +35,31 @@ pub fn two_moons(n: usize, noise: f32, seed: u64) -> (Array2<f32>, Vec<usize>) {
     }
     (x, labels)
 }
+
+/// `classes` interleaved spirals of `n` points in total, with Gaussian noise `noise`.
+pub fn spirals(n: usize, classes: usize, noise: f32, seed: u64) -> (Array2<f32>, Vec<usize>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let jitter = Normal::new(0.0, noise.max(0.0)).expect("a non-negative std");
+    let classes = classes.max(1);
+    let mut x = Array2::zeros((n, 2));
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = i % classes;
+        let r = (i / classes) as f32 / (n / classes).max(1) as f32;
+        let t = 4.0 * r + 2.0 * std::f32::consts::PI * c as f32 / classes as f32;
+        x[[i, 0]] = r * t.cos() + jitter.sample(&mut rng);
+        x[[i, 1]] = r * t.sin() + jitter.sample(&mut rng);
+        labels.push(c);
+    }
+    (x, labels)
+}
+
+/// A 1-D regression grid: `n` points `x` evenly on [-1, 1] and `y = sin(3 x) + x / 2`,
+/// each `[n, 1]`.
+pub fn regression_grid(n: usize) -> (Array2<f32>, Array2<f32>) {
+    let x = Array2::from_shape_fn((n, 1), |(i, _)| {
+        -1.0 + 2.0 * i as f32 / (n.max(2) - 1) as f32
+    });
+    let y = x.mapv(|v| (3.0 * v).sin() + v / 2.0);
+    (x, y)
+}

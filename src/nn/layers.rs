@@ -248,6 +248,22 @@ impl<T: Float> Module<T> for MaxPool2d {
     }
 }
 
+/// `[N, ...]` to `[N, rest]`.
+pub struct Flatten;
+
+impl<T: Float> Module<T> for Flatten {
+    #[track_caller]
+    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        x.flatten()
+    }
+    fn visit(&self, _f: &mut dyn FnMut(&str, &Param<T>, Role)) {}
+    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+        let out = vec![input[0], input[1..].iter().product()];
+        summary.row("Flatten", &out, 0, 0);
+        out
+    }
+}
+
 /// Global average pooling, `[N, C, H, W]` to `[N, C]`.
 pub struct GlobalAvgPool;
 

@@ -13,7 +13,9 @@ pub use blocks::{
     StridePlacement,
 };
 pub use init::{Init, Rng, rng};
-pub use layers::{BatchNorm2d, Conv2d, GlobalAvgPool, Linear, MaxPool2d, Relu, Sequential};
+pub use layers::{
+    BatchNorm2d, Conv2d, Flatten, GlobalAvgPool, Linear, MaxPool2d, Relu, Sequential,
+};
 
 use crate::models::Summary;
 use crate::{Float, Param, Var};

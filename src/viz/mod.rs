@@ -226,6 +226,20 @@ impl LineChart {
         let root = SVGBackend::with_string(out, (760, 500)).into_drawing_area();
         root.fill(&WHITE)?;
         let (chart_area, caption_area) = root.split_vertically(450);
+        self.draw_on(&chart_area)?;
+        draw_caption(&caption_area, &self.caption)?;
+        root.present()?;
+        Ok(())
+    }
+
+    /// Draws the chart (without its caption) into `area`.
+    pub fn draw_on<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> DrawResult<()>
+    where
+        DB::ErrorType: 'static,
+    {
         let (x0, x1) = range(
             self.series
                 .iter()
@@ -238,9 +252,9 @@ impl LineChart {
                 .flat_map(|s| s.points.iter().map(|p| p.1)),
             self.log_y,
         );
-        let mut builder = ChartBuilder::on(&chart_area);
+        let mut builder = ChartBuilder::on(area);
         builder
-            .caption(&self.title, ("sans-serif", 18))
+            .caption(&self.title, ("sans-serif", 16))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70);
@@ -274,8 +288,6 @@ impl LineChart {
                 .position(self.legend_at())
                 .draw()?;
         }
-        draw_caption(&caption_area, &self.caption)?;
-        root.present()?;
         Ok(())
     }
 
@@ -313,6 +325,51 @@ impl LineChart {
             }
         }
         Ok(())
+    }
+}
+
+/// Several line charts side by side in one figure, with one caption under them all.
+pub fn panels(name: &str, title: &str, charts: &[LineChart], caption: &str) -> Figure {
+    let mut svg = String::new();
+    let draw = |out: &mut String| -> DrawResult<()> {
+        let width = 520 * charts.len().max(1) as u32;
+        let root = SVGBackend::with_string(out, (width, 520)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (top, rest) = root.split_vertically(30);
+        top.draw(&Text::new(
+            title.to_string(),
+            (14, 6),
+            ("sans-serif", 18).into_font(),
+        ))?;
+        let (chart_area, caption_area) = rest.split_vertically(440);
+        for (area, chart) in chart_area
+            .split_evenly((1, charts.len().max(1)))
+            .iter()
+            .zip(charts)
+        {
+            chart.draw_on(area)?;
+        }
+        draw_caption(&caption_area, caption)?;
+        root.present()?;
+        Ok(())
+    };
+    if let Err(e) = draw(&mut svg) {
+        svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
+        );
+    }
+    let mut csv = String::from("panel,series,x,y\n");
+    for c in charts {
+        for line in csv_of(&c.series, &c.x_label, &c.y_label).lines().skip(1) {
+            let _ = writeln!(csv, "{},{line}", c.title.replace(',', ";"));
+        }
+    }
+    Figure {
+        name: name.into(),
+        title: title.into(),
+        caption: caption.into(),
+        svg,
+        csv,
     }
 }
 

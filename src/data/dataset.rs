@@ -1,0 +1,153 @@
+//! An in-memory image data set, batched and shuffled with a seed.
+
+use ndarray::{ArrayD, IxDyn};
+use rand::RngExt;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+/// Images `[N, C, H, W]` (f32) with one label each.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// A short name, e.g. `fashion-mnist train`.
+    pub name: String,
+    /// Pixel values, image after image.
+    pub images: Vec<f32>,
+    /// `[C, H, W]` of one image.
+    pub shape: [usize; 3],
+    /// One label per image.
+    pub labels: Vec<usize>,
+    /// Number of classes.
+    pub classes: usize,
+}
+
+/// One batch: images `[B, C, H, W]` and their labels.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// `[B, C, H, W]`.
+    pub images: ArrayD<f32>,
+    /// `B` labels.
+    pub labels: Vec<usize>,
+}
+
+impl Dataset {
+    /// The number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Pixels per image.
+    pub fn image_len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The first `n` images (all, if there are fewer).
+    pub fn take(&self, n: usize) -> Dataset {
+        let n = n.min(self.len());
+        Dataset {
+            name: format!("{} (first {n})", self.name),
+            images: self.images[..n * self.image_len()].to_vec(),
+            labels: self.labels[..n].to_vec(),
+            ..self.clone()
+        }
+    }
+
+    /// Per-channel mean and standard deviation.
+    pub fn channel_stats(&self) -> (Vec<f32>, Vec<f32>) {
+        let [c, h, w] = self.shape;
+        let plane = h * w;
+        let mut out = (vec![0.0; c], vec![1.0; c]);
+        for ch in 0..c {
+            let values = (0..self.len()).flat_map(|i| {
+                self.images[(i * c + ch) * plane..][..plane]
+                    .iter()
+                    .map(|&v| v as f64)
+            });
+            let n = (self.len() * plane).max(1) as f64;
+            let mean = values.clone().sum::<f64>() / n;
+            let var = values.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            out.0[ch] = mean as f32;
+            out.1[ch] = var.sqrt().max(1e-6) as f32;
+        }
+        out
+    }
+
+    /// Subtracts `mean` and divides by `std`, per channel (use the training set's for both
+    /// splits).
+    pub fn normalize(&mut self, mean: &[f32], std: &[f32]) {
+        let [c, h, w] = self.shape;
+        for (k, v) in self.images.iter_mut().enumerate() {
+            let ch = k / (h * w) % c;
+            *v = (*v - mean[ch]) / std[ch];
+        }
+    }
+
+    /// The batches of one epoch, shuffled by `(seed, epoch)`; the last may be short.
+    /// With `augment`, each image is padded by 4 pixels, cropped back at a random offset
+    /// and flipped left-right half of the time (He et al. 2015 §4.2).
+    pub fn epoch(&self, batch: usize, seed: u64, epoch: u64, augment: bool) -> Vec<Batch> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch));
+        order.shuffle(&mut rng);
+        order
+            .chunks(batch.max(1))
+            .map(|idx| self.gather(idx, augment.then_some(&mut rng)))
+            .collect()
+    }
+
+    /// The images at `idx`, in order, as one batch (no augmentation).
+    pub fn batch_of(&self, idx: &[usize]) -> Batch {
+        self.gather(idx, None)
+    }
+
+    /// Every image, in order, in batches of `batch` (for evaluation).
+    pub fn in_order(&self, batch: usize) -> Vec<Batch> {
+        let idx: Vec<usize> = (0..self.len()).collect();
+        idx.chunks(batch.max(1))
+            .map(|c| self.gather(c, None))
+            .collect()
+    }
+
+    fn gather(&self, idx: &[usize], mut rng: Option<&mut StdRng>) -> Batch {
+        let [c, h, w] = self.shape;
+        let n = self.image_len();
+        let mut images = ArrayD::zeros(IxDyn(&[idx.len(), c, h, w]));
+        let out = images.as_slice_mut().expect("fresh");
+        for (b, &i) in idx.iter().enumerate() {
+            let src = &self.images[i * n..][..n];
+            let dst = &mut out[b * n..][..n];
+            match rng.as_deref_mut() {
+                None => dst.copy_from_slice(src),
+                Some(r) => {
+                    let (dy, dx) = (r.random_range(0..9usize), r.random_range(0..9usize));
+                    let flip = r.random_range(0..2u8) == 1;
+                    for ch in 0..c {
+                        for y in 0..h {
+                            for x in 0..w {
+                                // Output (y, x) reads padded (y + dy, x + dx), i.e. input
+                                // (y + dy - 4, x' + dx - 4), zero outside.
+                                let xs = if flip { w - 1 - x } else { x };
+                                let (sy, sx) =
+                                    ((y + dy).wrapping_sub(4), (xs + dx).wrapping_sub(4));
+                                dst[(ch * h + y) * w + x] = if sy < h && sx < w {
+                                    src[(ch * h + sy) * w + sx]
+                                } else {
+                                    0.0
+                                };
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Batch {
+            images,
+            labels: idx.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+}

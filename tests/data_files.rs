@@ -1,0 +1,185 @@
+//! Loaders: good files in every format, and a clear error (never a panic) for every bad
+//! one. The tests write the files they read.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use resgrad::data;
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("resgrad-data-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn idx_images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
+    let mut b = Vec::new();
+    for v in [0x803u32, n, rows, cols] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    b.extend((0..n * rows * cols).map(|i| (i % 256) as u8));
+    b
+}
+
+fn idx_labels(n: u32) -> Vec<u8> {
+    let mut b = Vec::new();
+    for v in [0x801u32, n] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    b.extend((0..n).map(|i| (i % 10) as u8));
+    b
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn write(d: &std::path::Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = d.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn idx_files_load_raw_and_gzipped() {
+    let d = dir("good");
+    let (i, l) = (
+        write(&d, "img", &idx_images(5, 3, 4)),
+        write(&d, "lab", &idx_labels(5)),
+    );
+    let raw = data::idx_pair(&i, &l).unwrap();
+    assert_eq!((raw.len(), raw.shape, raw.classes), (5, [1, 3, 4], 5));
+    assert_eq!(raw.images[13], 13.0 / 255.0);
+    let (ig, lg) = (
+        write(&d, "img.gz", &gz(&idx_images(5, 3, 4))),
+        write(&d, "lab.gz", &gz(&idx_labels(5))),
+    );
+    let zipped = data::idx_pair(&ig, &lg).unwrap();
+    assert_eq!(zipped.images, raw.images);
+    assert_eq!(zipped.labels, raw.labels);
+}
+
+#[track_caller]
+fn bad(result: resgrad::Result<data::Dataset>, parts: &[&str]) {
+    let msg = result.unwrap_err().to_string();
+    for p in parts {
+        assert!(msg.contains(p), "`{p}` not in: {msg}");
+    }
+}
+
+#[test]
+fn bad_idx_files_get_clear_errors() {
+    let d = dir("bad");
+    let labels = write(&d, "lab", &idx_labels(5));
+    let mut wrong_magic = idx_images(5, 3, 4);
+    wrong_magic[3] = 0x01;
+    bad(
+        data::idx_pair(write(&d, "magic", &wrong_magic), &labels),
+        &["magic", "0x00000801", "0x00000803"],
+    );
+    let full = idx_images(5, 3, 4);
+    bad(
+        data::idx_pair(write(&d, "trunc", &full[..40]), &labels),
+        &["truncated", "5 images", "trunc"],
+    );
+    bad(
+        data::idx_pair(write(&d, "short", &full[..10]), &labels),
+        &["too short"],
+    );
+    bad(
+        data::idx_pair(write(&d, "img6", &idx_images(6, 3, 4)), &labels),
+        &["6 images but 5 labels"],
+    );
+    bad(
+        data::idx_pair(write(&d, "img", &full), d.join("nolabels")),
+        &["label file", "missing"],
+    );
+    bad(
+        data::idx_pair(write(&d, "badgz.gz", &gz(&full)[..30]), &labels),
+        &["gzip"],
+    );
+    bad(data::idx_pair(&labels, &labels), &["magic"]);
+}
+
+#[test]
+fn cifar10_binary_files_load_and_bad_ones_are_named() {
+    let d = dir("cifar");
+    let mut b = Vec::new();
+    for i in 0..3u8 {
+        b.push(i);
+        b.extend((0..3072).map(|k| ((k + i as usize) % 256) as u8));
+    }
+    let ds = data::cifar10_file(write(&d, "data_batch_1.bin", &b)).unwrap();
+    assert_eq!(
+        (ds.len(), ds.shape, ds.labels.clone()),
+        (3, [3, 32, 32], vec![0, 1, 2])
+    );
+    assert_eq!(ds.images[3072 + 1], 2.0 / 255.0);
+    bad(
+        data::cifar10_file(write(&d, "short.bin", &b[..5000])),
+        &["3,073-byte", "truncated"],
+    );
+    let mut bad_label = b.clone();
+    bad_label[3073] = 12;
+    bad(
+        data::cifar10_file(write(&d, "label.bin", &bad_label)),
+        &["record 1", "label 12"],
+    );
+    bad(
+        data::cifar10_file(d.join("absent.bin")),
+        &["could not read"],
+    );
+}
+
+#[test]
+fn the_embedded_digits_are_all_there() {
+    let d = data::digits();
+    assert_eq!((d.len(), d.shape, d.classes), (1797, [1, 8, 8], 10));
+    let mut counts = [0usize; 10];
+    d.labels.iter().for_each(|&l| counts[l] += 1);
+    assert!(
+        counts.iter().all(|&c| (170..=185).contains(&c)),
+        "{counts:?}"
+    );
+    assert!(d.images.iter().all(|&p| (0.0..=1.0).contains(&p)));
+    assert_eq!(d.images.iter().cloned().fold(0.0, f32::max), 1.0);
+}
+
+#[test]
+fn a_missing_fashion_mnist_folder_says_how_to_get_it() {
+    let msg = data::fashion_mnist("/nonexistent/fashion")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("apt-get install dataset-fashion-mnist") && msg.contains("RESGRAD_DATA"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn batches_are_seeded_and_augmentation_keeps_shapes() {
+    let d = data::digits().take(300);
+    let a = d.epoch(64, 7, 0, false);
+    let b = d.epoch(64, 7, 0, false);
+    assert_eq!(a.len(), 5);
+    assert_eq!(a[0].labels, b[0].labels);
+    assert_ne!(
+        d.epoch(64, 7, 1, false)[0].labels,
+        a[0].labels,
+        "a new epoch, a new order"
+    );
+    let aug = d.epoch(64, 7, 0, true);
+    assert_eq!(aug[0].images.shape(), &[64, 1, 8, 8]);
+    assert_eq!(
+        aug[0].labels, a[0].labels,
+        "augmentation changes pixels, not the order"
+    );
+    assert_ne!(aug[0].images, a[0].images);
+    let (mean, std) = d.channel_stats();
+    let mut n = d.clone();
+    n.normalize(&mean, &std);
+    let (m2, s2) = n.channel_stats();
+    assert!(m2[0].abs() < 1e-4 && (s2[0] - 1.0).abs() < 1e-3);
+}
