@@ -6,6 +6,12 @@ const USAGE: &str = "\
 resgrad: reverse-mode autodiff and residual learning, built from scratch
 
 usage:
+  resgrad                                      the tour: gradient-flow figures and a short degradation
+                                               run, written to out/index.html (under 5 minutes)
+  resgrad degradation [--data fashion|digits] [--family conv|mlp] [--depths 20,56] [--width 8]
+                      [--steps 500] [--lr 0.02] [--warmup STEPS] [--seeds 0] [--shortcut A|B]
+                      [--batch 128] [--subset N] [--half-size] [--out out/degradation]
+                                               plain vs residual nets, same data and budget (~10 min)
   resgrad bench tape [--ops N] [--repeats R]   the tape's cost per op (default 1000000 ops, 5 runs)
   resgrad bench conv [--batch N] [--repeats R] conv forward and forward+backward GFLOP/s (default N=128, 10 runs)
   resgrad bench train [--batch N] [--steps S]  ResNet-20/56 training and inference img/s (default 128, 10)
@@ -33,6 +39,315 @@ fn flag(args: &[String], name: &str, default: usize) -> Result<usize, String> {
     }
 }
 
+fn text_flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+fn list_flag(args: &[String], name: &str, default: &[usize]) -> Result<Vec<usize>, String> {
+    match text_flag(args, name) {
+        None => Ok(default.to_vec()),
+        Some(v) => v
+            .split(',')
+            .map(|d| {
+                d.trim()
+                    .parse()
+                    .map_err(|_| format!("{name} takes numbers separated by commas, not `{v}`"))
+            })
+            .collect(),
+    }
+}
+
+/// The data set a command trains on: Fashion-MNIST if installed (or asked for), otherwise
+/// the embedded digits, saying which and how to get the other.
+fn load_data(
+    choice: Option<&str>,
+    subset: usize,
+    half: bool,
+) -> Result<(resgrad::data::Dataset, resgrad::data::Dataset), String> {
+    use resgrad::data;
+    let fashion = || data::fashion_mnist(data::fashion_mnist_dir());
+    let (mut train, mut test) = match choice {
+        Some("digits") => digits_split(),
+        Some("fashion") => fashion().map_err(|e| e.to_string())?,
+        None => match fashion() {
+            Ok(d) => {
+                eprintln!(
+                    "data: Fashion-MNIST from {}",
+                    data::fashion_mnist_dir().display()
+                );
+                d
+            }
+            Err(_) => {
+                eprintln!(
+                    "data: the embedded UCI digits (Fashion-MNIST is not installed: `apt-get install dataset-fashion-mnist`, \
+                     or set RESGRAD_DATA)"
+                );
+                digits_split()
+            }
+        },
+        Some(other) => return Err(format!("--data takes fashion or digits, not `{other}`")),
+    };
+    if subset > 0 {
+        train = train.take(subset);
+    }
+    if half {
+        train = train.downsample2();
+        test = test.downsample2();
+    }
+    let (mean, std) = train.channel_stats();
+    train.normalize(&mean, &std);
+    test.normalize(&mean, &std);
+    Ok((train, test))
+}
+
+/// The digits, split 1,497 / 300 (the first 1,497 to train on).
+fn digits_split() -> (resgrad::data::Dataset, resgrad::data::Dataset) {
+    let d = resgrad::data::digits();
+    let n = d.len() - 300;
+    let image = d.image_len();
+    let mut test = d.clone();
+    test.name = "digits test".into();
+    test.images = d.images[n * image..].to_vec();
+    test.labels = d.labels[n..].to_vec();
+    let mut train = d.take(n);
+    train.name = "digits train".into();
+    (train, test)
+}
+
+type Setup = (
+    resgrad::train::DegradationConfig,
+    resgrad::data::Dataset,
+    resgrad::data::Dataset,
+);
+
+fn degradation_setup(args: &[String]) -> Result<Setup, String> {
+    use resgrad::nn::ShortcutOption;
+    use resgrad::optim::Schedule;
+    use resgrad::train::{DegradationConfig, Family, TrainConfig};
+    let half = args.iter().any(|a| a == "--half-size");
+    let (train, test) = load_data(text_flag(args, "--data"), flag(args, "--subset", 0)?, half)?;
+    let family = match text_flag(args, "--family") {
+        None | Some("conv") => Family::Conv,
+        Some("mlp") => Family::Mlp,
+        Some(other) => return Err(format!("--family takes conv or mlp, not `{other}`")),
+    };
+    let depths = list_flag(args, "--depths", &[20, 56])?;
+    if family == Family::Conv {
+        if let Some(bad) = depths.iter().find(|&&d| d < 8 || (d - 2) % 6 != 0) {
+            return Err(format!(
+                "conv depths must be 6n + 2 (20, 32, 44, 56, 110), not {bad}"
+            ));
+        }
+    }
+    let shortcut = match text_flag(args, "--shortcut") {
+        None | Some("A" | "a") => ShortcutOption::A,
+        Some("B" | "b") => ShortcutOption::B,
+        Some(other) => return Err(format!("--shortcut takes A or B, not `{other}`")),
+    };
+    let steps = flag(args, "--steps", 500)?;
+    let lr: f64 = text_flag(args, "--lr").map_or(Ok(0.02), |v| {
+        v.parse()
+            .map_err(|_| format!("--lr takes a number, not `{v}`"))
+    })?;
+    let warmup = flag(args, "--warmup", 0)?;
+    let schedule = if warmup > 0 {
+        Schedule::Warmup {
+            steps: warmup,
+            warmup_lr: lr / 10.0,
+            then: Box::new(Schedule::Constant),
+        }
+    } else {
+        Schedule::Constant
+    };
+    let cfg = DegradationConfig {
+        family,
+        depths,
+        width: flag(args, "--width", if family == Family::Conv { 8 } else { 64 })?,
+        seeds: list_flag(args, "--seeds", &[0])?
+            .into_iter()
+            .map(|s| s as u64)
+            .collect(),
+        shortcut,
+        train: TrainConfig {
+            steps,
+            batch: flag(args, "--batch", 128)?,
+            lr,
+            schedule,
+            eval_every: flag(args, "--eval-every", (steps / 10).max(1))?,
+            eval_images: flag(args, "--eval-images", 1000)?,
+            ..TrainConfig::default()
+        },
+    };
+    Ok((cfg, train, test))
+}
+
+/// Runs the experiment and writes its figure, CSV and table to `out`.
+fn degradation(
+    cfg: &resgrad::train::DegradationConfig,
+    train: &resgrad::data::Dataset,
+    test: &resgrad::data::Dataset,
+    out: &std::path::Path,
+) -> Result<resgrad::train::DegradationResult, String> {
+    let start = std::time::Instant::now();
+    eprintln!(
+        "degradation: {} nets ({:?}, width {}, depths {:?}) on {} ({} images), {} steps of {}, lr {}",
+        2 * cfg.depths.len() * cfg.seeds.len(),
+        cfg.family,
+        cfg.width,
+        cfg.depths,
+        train.name,
+        train.len(),
+        cfg.train.steps,
+        cfg.train.batch,
+        cfg.train.lr
+    );
+    let r = resgrad::train::run_degradation(cfg, train, Some(test));
+    let io = |e: std::io::Error| format!("could not write to {}: {e}", out.display());
+    r.figure().save(out).map_err(io)?;
+    if let Some(f) = r.response_figure() {
+        f.save(out).map_err(io)?;
+    }
+    let write = |name: &str, text: String| std::fs::write(out.join(name), text).map_err(io);
+    write("degradation-runs.csv", r.csv())?;
+    write(
+        "degradation.md",
+        format!(
+            "# Degradation on {}\n\n{:?} nets, width {}, {} steps of batch {}, lr {}, {:.0} s in all.\n\n{}",
+            r.dataset,
+            cfg.family,
+            cfg.width,
+            cfg.train.steps,
+            cfg.train.batch,
+            cfg.train.lr,
+            start.elapsed().as_secs_f64(),
+            r.markdown()
+        ),
+    )?;
+    println!(
+        "wrote {}/degradation.svg, degradation.csv, degradation.md in {:.0} s",
+        out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(r)
+}
+
+/// `resgrad` with no arguments: the gradient-flow figures and a short degradation run,
+/// on one page.
+fn tour() -> Result<(), String> {
+    let start = std::time::Instant::now();
+    let out = std::path::Path::new("out");
+    println!(
+        "resgrad tour: gradient flow at initialisation, then a short degradation run (under 5 minutes)"
+    );
+    flow(&out.join("flow"))?;
+    // Fashion-MNIST at 14x14 (2x2 average pooling) keeps four nets under five minutes.
+    let mut args: Vec<String> = [
+        "--steps",
+        "200",
+        "--eval-every",
+        "25",
+        "--eval-images",
+        "500",
+        "--half-size",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if resgrad::data::fashion_mnist(resgrad::data::fashion_mnist_dir()).is_err() {
+        args.extend([
+            "--data".to_string(),
+            "digits".to_string(),
+            "--steps".to_string(),
+            "300".to_string(),
+        ]);
+    }
+    let (cfg, train, test) = degradation_setup(&args)?;
+    let r = degradation(&cfg, &train, &test, &out.join("degradation"))?;
+    let page = tour_page(&r, start.elapsed().as_secs_f64())?;
+    let path = out.join("index.html");
+    std::fs::write(&path, page).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    println!(
+        "\nopen {} ({:.0} s)",
+        path.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn tour_page(r: &resgrad::train::DegradationResult, seconds: f64) -> Result<String, String> {
+    use std::fmt::Write as _;
+    let figure = |src: &str, caption: &str| {
+        format!(
+            "<figure><img src=\"{src}\" alt=\"{caption}\"><figcaption>{caption}</figcaption></figure>\n"
+        )
+    };
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>resgrad tour</title><style>\
+         body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}figure{margin:1.5em 0}\
+         img{max-width:100%;border:1px solid #ddd}figcaption{color:#555}table{border-collapse:collapse}\
+         td,th{border:1px solid #ccc;padding:4px 8px}</style></head><body>\n<h1>resgrad tour</h1>\n",
+    );
+    let _ = writeln!(
+        html,
+        "<p>Made by <code>cargo run --release</code> in {seconds:.0} s. Deep Residual Learning (He et al. 2015, 2016), measured with this crate.</p>"
+    );
+    html.push_str("<h2>1. Gradient flow at initialisation</h2>\n");
+    for (name, caption) in [
+        (
+            "gradient-norm-depth",
+            "Without a skip the gradient falls (Glorot), fans out (He) or explodes (batch norm) on its way back; residual nets keep it flat.",
+        ),
+        (
+            "eq5-split-resnet56",
+            "He et al. 2016 eq. 5: at every block most of the gradient arrives through the shortcut.",
+        ),
+        (
+            "eq8-lambda",
+            "Scaling the shortcuts away from 1 hurts either way: R is smallest at lambda = 1.",
+        ),
+        (
+            "shattered-autocorr",
+            "Deep plain nets give nearby inputs unrelated gradients; residual nets do not (Balduzzi et al. 2017).",
+        ),
+        (
+            "path-lengths",
+            "Most of the gradient crosses only a few residual branches (Veit et al. 2016).",
+        ),
+    ] {
+        html.push_str(&figure(&format!("flow/{name}.svg"), caption));
+    }
+    let _ = writeln!(
+        html,
+        "<h2>2. The degradation problem, on {}</h2>",
+        r.dataset
+    );
+    html.push_str(&figure("degradation/degradation.svg", "The deeper plain net trains worse (higher training error); with shortcuts, depth does not hurt."));
+    if r.response_figure().is_some() {
+        html.push_str(&figure(
+            "degradation/layer-response-std-trained.svg",
+            "He et al. 2015 Fig. 7 for the nets just trained (eval mode).",
+        ));
+    }
+    html.push_str("<table><tr><th>net</th><th>final training error</th><th>final test error</th><th>time (s)</th><th>img/s</th></tr>\n");
+    for run in &r.runs {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}-{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{:.0}</td><td>{:.0}</td></tr>",
+            run.kind,
+            run.depth,
+            100.0 * run.final_train_error(),
+            100.0 * run.final_test_error(),
+            run.history.seconds,
+            run.history.images_per_second
+        );
+    }
+    html.push_str("</table>\n<p>A short run: the paper trains for about 164 epochs. <code>cargo run --release -- help</code> shows the full experiment; the docs/ folder has the long runs.</p></body></html>\n");
+    Ok(html)
+}
+
 fn run(args: &[String]) -> Result<(), String> {
     match args
         .iter()
@@ -40,7 +355,17 @@ fn run(args: &[String]) -> Result<(), String> {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [] | ["help"] | ["--help"] | ["-h"] => {
+        [] => tour(),
+        ["degradation", ..] => {
+            let out = text_flag(args, "--out")
+                .unwrap_or("out/degradation")
+                .to_string();
+            let (cfg, train, test) = degradation_setup(args)?;
+            let r = degradation(&cfg, &train, &test, std::path::Path::new(&out))?;
+            println!("{}", r.markdown());
+            Ok(())
+        }
+        ["help"] | ["--help"] | ["-h"] => {
             print!("{USAGE}");
             Ok(())
         }

@@ -183,3 +183,21 @@ fn batches_are_seeded_and_augmentation_keeps_shapes() {
     let (m2, s2) = n.channel_stats();
     assert!(m2[0].abs() < 1e-4 && (s2[0] - 1.0).abs() < 1e-3);
 }
+
+#[test]
+fn fashion_mnist_loads_from_the_debian_package() {
+    match data::fashion_mnist(data::fashion_mnist_dir()) {
+        Ok((train, test)) => {
+            assert_eq!(
+                (train.len(), test.len(), train.shape, train.classes),
+                (60_000, 10_000, [1, 28, 28], 10)
+            );
+            assert!(train.labels.iter().filter(|&&l| l == 3).count() == 6_000);
+        }
+        // CI installs it (and sets RESGRAD_REQUIRE_FASHION); elsewhere its absence is said.
+        Err(e) if std::env::var_os("RESGRAD_REQUIRE_FASHION").is_none() => {
+            eprintln!("Fashion-MNIST not installed, not checked: {e}")
+        }
+        Err(e) => panic!("{e}"),
+    }
+}

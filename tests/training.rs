@@ -4,14 +4,24 @@
 use resgrad::data;
 use resgrad::models::ResNet;
 use resgrad::nn::{ShortcutOption, rng};
-use resgrad::train::{DegradationConfig, Run, TrainConfig, load_state, save_state, train, train_until, run_degradation};
+use resgrad::train::{
+    DegradationConfig, Run, TrainConfig, load_state, run_degradation, save_state, train,
+    train_until,
+};
 
 fn small_conv(seed: u64) -> ResNet {
     ResNet::cifar_like(8, ShortcutOption::A, false, (1, 4, 10), &mut rng(seed)).unwrap()
 }
 
 fn cfg(steps: usize) -> TrainConfig {
-    TrainConfig { steps, batch: 32, eval_every: 1000, eval_images: 200, augment: true, ..TrainConfig::default() }
+    TrainConfig {
+        steps,
+        batch: 32,
+        eval_every: 1000,
+        eval_images: 200,
+        augment: true,
+        ..TrainConfig::default()
+    }
 }
 
 #[test]
@@ -21,7 +31,12 @@ fn the_same_seed_and_threads_give_the_same_curve_bit_for_bit() {
     let b = train(&small_conv(1), &d, None, &cfg(25));
     let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&a.loss), bits(&b.loss));
-    assert!(a.loss[0] > a.loss[24], "it learns: {} -> {}", a.loss[0], a.loss[24]);
+    assert!(
+        a.loss[0] > a.loss[24],
+        "it learns: {} -> {}",
+        a.loss[0],
+        a.loss[24]
+    );
     // A different seed gives a different curve (the check can fail).
     let c = train(&small_conv(2), &d, None, &cfg(25));
     assert_ne!(bits(&a.loss), bits(&c.loss));
@@ -36,7 +51,8 @@ fn a_resumed_run_continues_the_same_curve() {
     let model = small_conv(3);
     let mut run = Run::new(&c);
     train_until(&model, &d, None, &c, &mut run, 12);
-    let path = std::env::temp_dir().join(format!("resgrad-resume-{}.safetensors", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("resgrad-resume-{}.safetensors", std::process::id()));
     save_state(&model, &run, &path).unwrap();
 
     // A fresh model and optimizer, different weights, loaded from the file.
@@ -47,7 +63,11 @@ fn a_resumed_run_continues_the_same_curve() {
     train_until(&resumed, &d, None, &c, &mut run2, 30);
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&run.history.loss), bits(&straight.loss[..12]));
-    assert_eq!(bits(&run2.history.loss), bits(&straight.loss[12..]), "the resumed steps must repeat the straight run's");
+    assert_eq!(
+        bits(&run2.history.loss),
+        bits(&straight.loss[12..]),
+        "the resumed steps must repeat the straight run's"
+    );
 }
 
 #[test]
@@ -59,10 +79,29 @@ fn deeper_plain_nets_train_worse_and_residual_nets_do_not() {
     let mut c = DegradationConfig::mlp_probe();
     c.train.eval_every = c.train.steps; // evaluate once, at the end
     let r = run_degradation(&c, &d, None);
-    let err = |kind: &str, depth| r.runs.iter().find(|x| x.kind == kind && x.depth == depth).unwrap().final_train_error();
-    let (p20, p56, r20, r56) = (err("plain", 20), err("plain", 56), err("resnet", 20), err("resnet", 56));
-    println!("training error: plain-20 {p20:.3}, plain-56 {p56:.3}, resnet-20 {r20:.3}, resnet-56 {r56:.3}");
-    assert!(p56 > p20 + 0.20, "degradation: plain-56 {p56} should be well above plain-20 {p20}");
-    assert!(r56 < p56 - 0.40, "resnet-56 {r56} should be well below plain-56 {p56}");
+    let err = |kind: &str, depth| {
+        r.runs
+            .iter()
+            .find(|x| x.kind == kind && x.depth == depth)
+            .unwrap()
+            .final_train_error()
+    };
+    let (p20, p56, r20, r56) = (
+        err("plain", 20),
+        err("plain", 56),
+        err("resnet", 20),
+        err("resnet", 56),
+    );
+    println!(
+        "training error: plain-20 {p20:.3}, plain-56 {p56:.3}, resnet-20 {r20:.3}, resnet-56 {r56:.3}"
+    );
+    assert!(
+        p56 > p20 + 0.20,
+        "degradation: plain-56 {p56} should be well above plain-20 {p20}"
+    );
+    assert!(
+        r56 < p56 - 0.40,
+        "resnet-56 {r56} should be well below plain-56 {p56}"
+    );
     // Not asserted: resnet-56 < resnet-20 (SCIENCE.md: it needs the paper's ~164 epochs).
 }
