@@ -88,6 +88,7 @@ fn gradient_norm_depth(seeds: u64) -> Figure {
         x_label: "weight layer l (input side at 0)".into(),
         y_label: "||dE/dx_l|| / ||dE/dx_L||".into(),
         log_y: true,
+        y_range: None,
         series,
         caption: "Without a skip the gradient falls (Glorot), fans out (He) or explodes (BN) on its way back; \
                   the residual nets keep it flat, exactly so at zero init."
@@ -122,6 +123,7 @@ fn eq5_figure() -> Figure {
         x_label: "block l".into(),
         y_label: "gradient norm".into(),
         log_y: true,
+        y_range: None,
         series: vec![
             Series::new("through the shortcut", pts(&|s| s.0), 0),
             Series::new("through the branch F", pts(&|s| s.1), 1),
@@ -159,6 +161,7 @@ fn response_std_figure() -> Figure {
         x_label: "3x3 layer index".into(),
         y_label: "std of the response (after BN, before the addition)".into(),
         log_y: true,
+        y_range: None,
         series,
         caption: "The instrument of Fig. 7 before training. In eval mode fresh running statistics (mean 0, \
                   var 1) do not normalise, so responses drift: up along the ResNets' shortcuts, down in plain \
@@ -229,6 +232,7 @@ fn shattered_figures() -> (Figure, Figure) {
         x_label: "input t".into(),
         y_label: "df/dt, unit rms, offset by depth".into(),
         log_y: false,
+        y_range: None,
         series: curves,
         caption:
             "As depth grows the plain BN net's gradient turns to noise (Balduzzi et al. 2017); the \
@@ -241,6 +245,7 @@ fn shattered_figures() -> (Figure, Figure) {
         x_label: "lag (grid steps of 4/255)".into(),
         y_label: "autocorrelation".into(),
         log_y: false,
+        y_range: None,
         series: auto,
         caption: "Nearby inputs of a deep plain BN net get unrelated gradients (autocorrelation near 0 at lag 1); \
                   the rescaled residual net's stay correlated."
@@ -314,6 +319,7 @@ fn lambda_figure() -> (Figure, Vec<(f64, f64)>) {
         x_label: "shortcut scale lambda".into(),
         y_label: "R = ||dE/dx_0|| / ||dE/dx_L||".into(),
         log_y: true,
+        y_range: None,
         series: vec![
             Series::new("R, ResNet-56 (27 blocks, batch norm)", pts.clone(), 0),
             Series {

@@ -365,6 +365,7 @@ impl<T: Float> BoundaryGradients<T> {
             x_label: "boundary l (block inputs; the last is the output)".into(),
             y_label: "||dE/dx_l|| / ||dE/dx_L||".into(),
             log_y: true,
+            y_range: None,
             series: vec![crate::viz::Series::new("gradient norm", points, 0)],
             caption: format!("R = ||dE/dx_0|| / ||dE/dx_L|| = {:.3e}.", self.ratio()),
         }

@@ -244,6 +244,7 @@ impl DegradationResult {
                     x_label: "step".into(),
                     y_label: "error (%)".into(),
                     log_y: false,
+                    y_range: None,
                     series,
                     caption: String::new(),
                 }
@@ -285,6 +286,7 @@ impl DegradationResult {
                 x_label: "3x3 layer index".into(),
                 y_label: "std of the response (after BN, before the addition)".into(),
                 log_y: false,
+                y_range: None,
                 series,
                 caption: "The paper finds ResNets' responses smaller than plain nets', and smaller in deeper ResNets: the \
                           residual functions stay close to zero."

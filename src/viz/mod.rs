@@ -98,6 +98,8 @@ pub struct LineChart {
     pub y_label: String,
     /// Logarithmic y axis.
     pub log_y: bool,
+    /// A fixed y range (otherwise fitted to the data).
+    pub y_range: Option<(f64, f64)>,
     /// The lines.
     pub series: Vec<Series>,
     /// Caption drawn under the chart.
