@@ -201,3 +201,22 @@ fn fashion_mnist_loads_from_the_debian_package() {
         Err(e) => panic!("{e}"),
     }
 }
+
+#[test]
+fn synthetic_sets_have_the_promised_shapes() {
+    let (x, y) = data::spirals(300, 3, 0.05, 1);
+    assert_eq!((x.shape(), y.len()), (&[300usize, 2][..], 300));
+    assert_eq!(
+        (0..3)
+            .map(|c| y.iter().filter(|&&l| l == c).count())
+            .collect::<Vec<_>>(),
+        vec![100, 100, 100]
+    );
+    let (gx, gy) = data::regression_grid(256);
+    assert_eq!(
+        (gx.shape(), gy.shape()),
+        (&[256usize, 1][..], &[256usize, 1][..])
+    );
+    assert!((gx[[0, 0]] + 1.0).abs() < 1e-6 && (gx[[255, 0]] - 1.0).abs() < 1e-6);
+    assert!((gy[[128, 0]] - ((3.0 * gx[[128, 0]]).sin() + gx[[128, 0]] / 2.0)).abs() < 1e-6);
+}

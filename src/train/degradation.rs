@@ -288,8 +288,8 @@ impl DegradationResult {
                 log_y: false,
                 y_range: None,
                 series,
-                caption: "The paper finds ResNets' responses smaller than plain nets', and smaller in deeper ResNets: the \
-                          residual functions stay close to zero."
+                caption: "He et al. find, after full training, ResNets' responses smaller than plain nets' and smaller in \
+                          deeper ResNets (the residual functions stay near zero); a short run need not show it yet."
                     .into(),
             }
             .render("layer-response-std-trained")
