@@ -10,7 +10,7 @@ usage:
                                                run, written to out/index.html (under 5 minutes)
   resgrad degradation [--data fashion|digits] [--family conv|mlp] [--depths 20,56] [--width 8]
                       [--steps 500] [--lr 0.02] [--warmup STEPS] [--seeds 0] [--shortcut A|B]
-                      [--batch 128] [--subset N] [--half-size] [--out out/degradation]
+                      [--batch 128] [--subset N] [--half-size] [--data-dir DIR] [--out out/degradation]
                                                plain vs residual nets, same data and budget (~10 min)
   resgrad bench tape [--ops N] [--repeats R]   the tape's cost per op (default 1000000 ops, 5 runs)
   resgrad bench conv [--batch N] [--repeats R] conv forward and forward+backward GFLOP/s (default N=128, 10 runs)
@@ -68,7 +68,11 @@ fn load_data(
     half: bool,
 ) -> Result<(resgrad::data::Dataset, resgrad::data::Dataset), String> {
     use resgrad::data;
-    let fashion = || data::fashion_mnist(data::fashion_mnist_dir());
+    let dir = std::env::args()
+        .skip_while(|a| a != "--data-dir")
+        .nth(1)
+        .map_or_else(data::fashion_mnist_dir, std::path::PathBuf::from);
+    let fashion = || data::fashion_mnist(&dir);
     let (mut train, mut test) = match choice {
         Some("digits") => digits_split(),
         Some("fashion") => fashion().map_err(|e| e.to_string())?,

@@ -105,3 +105,32 @@ fn deeper_plain_nets_train_worse_and_residual_nets_do_not() {
     );
     // Not asserted: resnet-56 < resnet-20 (SCIENCE.md: it needs the paper's ~164 epochs).
 }
+
+#[test]
+fn the_history_has_every_step_and_every_epoch() {
+    let d = data::digits().take(320); // 10 batches of 32: one epoch
+    let h = train(
+        &small_conv(4),
+        &d,
+        Some(&d),
+        &TrainConfig {
+            steps: 25,
+            eval_every: 10,
+            ..cfg(25)
+        },
+    );
+    assert_eq!(h.loss.len(), 25);
+    assert_eq!(h.epochs.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1, 2]);
+    let mean = h.loss[10..20].iter().sum::<f64>() / 10.0;
+    assert!((h.epochs[1].1 - mean).abs() < 1e-12);
+    assert_eq!(
+        h.evals.iter().map(|e| e.step).collect::<Vec<_>>(),
+        vec![10, 20, 25]
+    );
+    assert!(
+        h.evals
+            .iter()
+            .all(|e| e.test_error.is_finite() && (0.0..=1.0).contains(&e.train_error))
+    );
+    assert!(h.images_per_second > 0.0 && h.seconds > 0.0);
+}

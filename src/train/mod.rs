@@ -82,6 +82,8 @@ pub struct History {
     pub batch_error: Vec<f64>,
     /// Evaluations every `eval_every` steps.
     pub evals: Vec<EvalPoint>,
+    /// Mean training loss and batch error of each completed epoch: `(epoch, loss, error)`.
+    pub epochs: Vec<(usize, f64, f64)>,
     /// Images per second over the run.
     pub images_per_second: f64,
     /// Wall time of the run, seconds.
@@ -241,6 +243,11 @@ pub fn train_until(
         run.history.loss.push(loss);
         run.history.batch_error.push(err);
         run.step += 1;
+        if run.step.is_multiple_of(per_epoch) && run.history.loss.len() >= per_epoch {
+            let tail = |v: &[f64]| v[v.len() - per_epoch..].iter().sum::<f64>() / per_epoch as f64;
+            let (l, e) = (tail(&run.history.loss), tail(&run.history.batch_error));
+            run.history.epochs.push((run.step / per_epoch, l, e));
+        }
         if run.step.is_multiple_of(cfg.eval_every.max(1)) || run.step == cfg.steps {
             let point = EvalPoint {
                 step: run.step,
