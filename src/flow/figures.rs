@@ -296,23 +296,7 @@ fn lambda_figure() -> (Figure, Vec<(f64, f64)>) {
                 b.shortcut_scale = l;
             }
         }
-        let tape = crate::Tape::new();
-        let x0 = tape
-            .no_grad(|| net.stem(&tape.constant(x.clone()), Mode::Train))
-            .value()
-            .clone();
-        let blocks = net.blocks();
-        let out = {
-            let t = crate::Tape::new();
-            t.set_recording(false);
-            let mut h = t.constant(x0.clone());
-            for b in &blocks {
-                h = b.forward(&h, Mode::Train);
-            }
-            h.shape().to_vec()
-        };
-        let g = gaussian::<f32>(&out, &mut rng(10));
-        pts.push((l, boundary_gradients(&blocks, &x0, &g, Mode::Train).ratio()));
+        pts.push((l, super::resnet_flow(&net, &x, 10).ratio()));
     }
     let fig = LineChart {
         title: "He et al. 2016 eq. 8: R against the shortcut scale lambda, ResNet-56".into(),
