@@ -1,8 +1,8 @@
 //! The heavy loops, apart from the tape: functions on slices and shapes.
 //!
 //! Each has two versions, side by side:
-//! - [`reference`]: nested loops written to be read next to the formula, for any
-//!   [`Float`](crate::Float);
+//! - [`reference`](mod@reference): nested loops written to be read next to the formula, for any
+//!   [`crate::Float`] type;
 //! - [`fast`]: blocked, vectorised (AVX-512 / AVX2+FMA, chosen at run time) and parallel,
 //!   `f32` only. Every fast function names the reference it must equal, and property
 //!   tests hold them to it.
