@@ -25,6 +25,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod data;
 mod error;
+pub mod exercises;
 mod float;
 pub mod flow;
 pub mod gradcheck;
