@@ -12,12 +12,15 @@ import os
 DEP = ':dep resgrad = { path = ".." }'
 
 
+_ids = iter(range(1, 10_000))
+
+
 def md(text):
-    return {"cell_type": "markdown", "metadata": {}, "source": text.strip("\n")}
+    return {"cell_type": "markdown", "id": f"c{next(_ids)}", "metadata": {}, "source": text.strip("\n")}
 
 
 def code(text):
-    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": text.strip("\n")}
+    return {"cell_type": "code", "execution_count": None, "id": f"c{next(_ids)}", "metadata": {}, "outputs": [], "source": text.strip("\n")}
 
 
 def notebook(name, cells, draws):
@@ -396,6 +399,7 @@ println!("ResNet-50: {} params, {:.2} G multiply-adds", s50.total_params(), s50.
     code("""
 {
     use resgrad::nn::PreActBlock;
+    use resgrad::Var;
     let my_preact = |_b: &PreActBlock<f64>, x: &Var<f64>| -> Var<f64> { x.clone() }; // your code here
     resgrad::exercises::check_preact(my_preact)
 }
