@@ -145,6 +145,15 @@ let report = gradcheck(|v| (&v[0] * &v[1]).tanh().sum(), &[
 ]);
 println!("{report}");
 """),
+    md("The function gradcheck just checked, as the tape records it (shape `[]` at the top):"),
+    code("""
+let t = resgrad::Tape::new_f64();
+let a = t.var(array![0.3, -0.7]);
+let b = t.var(array![1.5, 0.2]);
+let f = (&a * &b).tanh().sum();
+let grads = f.backward();
+f.graph_with(&grads)
+"""),
     md("""
 ## Exercise 1: the backward of softplus
 
@@ -182,7 +191,7 @@ match a.try_matmul(&b) { Ok(_) => println!("no error?"), Err(e) => println!("{e}
 - gradcheck tells you *which* derivative is wrong, where, and by how much.
 - `CustomOp` is how you add an op; its backward must multiply by the incoming gradient.
 """),
-], False)
+], True)
 
 notebook("03-convolution-loops", [
     md("""
@@ -211,6 +220,15 @@ let t_fast = t.elapsed().as_secs_f64();
 let diff = y_ref.iter().zip(&y_fast).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
 println!("reference {:.1} ms, fast {:.2} ms: {:.0}x; largest difference {diff:.2e}", 1e3 * t_ref, 1e3 * t_fast, t_ref / t_fast);
 """),
+    code("""
+resgrad::viz::bar_chart(
+    "conv-timing",
+    "3x3 conv, 16 -> 16 channels, 8 images of 16x16",
+    ("0 = reference loops, 1 = fast kernel", "milliseconds"),
+    &[(0.0, 1e3 * t_ref), (1.0, 1e3 * t_fast)],
+    "The same arithmetic: the fast kernel reorders it so that it vectorises and uses both cores.",
+)
+"""),
     md("""
 ## Exercise 2: the output shape
 Write the output shape of a conv from the input shape, the weight shape, the stride and
@@ -227,7 +245,7 @@ the padding.
 - The fast loop is the same arithmetic, reordered so that the inner loop is contiguous
   and the multiply-adds stay in registers (see `docs/kernels.md`).
 """),
-], False)
+], True)
 
 notebook("04-the-residual-block", [
     md("""
@@ -248,6 +266,14 @@ let x = tape.constant(ArrayD::<f32>::from_elem(IxDyn(&[2, 16, 8, 8]), 0.5));
 (same.forward(&x, Mode::Train).shape().to_vec(), down_a.forward(&x, Mode::Train).shape().to_vec(), down_b.num_parameters() - down_a.num_parameters())
 """),
     md("Option B's projection adds a 1x1 conv and a batch norm: 16·32 + 2·32 = 576 parameters."),
+    md("Nine such blocks make ResNet-20. The gradient norm at every block input, for one batch:"),
+    code("""
+use resgrad::models::ResNet;
+let net: ResNet = ResNet::cifar(20, ShortcutOption::A);
+let images = ArrayD::<f32>::from_shape_fn(IxDyn(&[2, 3, 16, 16]), |ix| ((ix[2] * 16 + ix[3]) as f32 * 0.37).sin());
+let flow = resgrad::flow::resnet_flow(&net, &images, 0);
+flow.figure("ResNet-20 at initialisation")
+"""),
     md("""
 ## Exercise 3: option A from tape ops
 Keep every second pixel and pad the channels with zeros, half before and half after.
@@ -270,7 +296,7 @@ Keep every second pixel and pad the channels with zeros, half before and half af
 ## Summary
 - `y = relu(F(x) + shortcut(x))`; with `F = 0` the block passes its input through.
 """),
-], False)
+], True)
 
 notebook("05-gradient-flow-at-depth", [
     md("""
@@ -379,6 +405,16 @@ for (name, macs, params) in resgrad::models::compare_blocks() {
 }
 """),
     code("""
+let bars: Vec<(f64, f64)> = resgrad::models::compare_blocks().iter().enumerate().map(|(i, r)| (i as f64, r.1 as f64 / 1e3)).collect();
+resgrad::viz::bar_chart(
+    "block-costs",
+    "Multiply-adds per pixel: bottleneck (0), basic 64-d (1), basic 256-d (2)",
+    ("block", "thousand multiply-adds per pixel"),
+    &bars,
+    "The 256-d bottleneck costs about what a 64-d basic block does, a sixteenth of a 256-d basic block.",
+)
+"""),
+    code("""
 use resgrad::models::ResNet;
 let r34: ResNet = ResNet::resnet34();
 let r50: ResNet = ResNet::resnet50();
@@ -416,5 +452,5 @@ println!("ResNet-50: {} params, {:.2} G multiply-adds", s50.total_params(), s50.
 ## Summary
 - ResNet-50 has more layers than ResNet-34 but about the same compute: 3.86 vs 3.66 G.
 """),
-], False)
+], True)
 print("notebooks written")

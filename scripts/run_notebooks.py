@@ -30,6 +30,7 @@ for path in paths:
         print(f"FAILED {name} after {time.time() - start:.0f} s", flush=True)
         continue
     pictures = 0
+    before = len(failures)
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             text = out.get("text", "") if out.get("output_type") == "stream" else ""
@@ -40,7 +41,8 @@ for path in paths:
                 pictures += 1
     if nb.metadata.get("resgrad", {}).get("draws") and pictures == 0:
         failures.append(f"{name}: should draw a picture and drew none")
-    print(f"ok {name}: {time.time() - start:.0f} s, {pictures} pictures", flush=True)
+    status = "ok" if len(failures) == before else "FAILED"
+    print(f"{status} {name}: {time.time() - start:.0f} s, {pictures} pictures", flush=True)
 print(f"{len(paths)} notebooks in {time.time() - total:.0f} s")
 if failures:
     print("\n".join(failures))
