@@ -117,15 +117,15 @@ by_hand
 - Recording order is a topological order, so backward needs no recursion.
 - A value used twice gets the sum of both gradients.
 
-## Exercise
-Write `z = x * x + x` for `x = 3` and check `dz/dx = 7` (the tape adds the three uses).
+## Exercise 9
+Write `z = x * x + x` from `x`; the checker runs it at `x = 3` and expects `dz/dx = 7`
+(the tape adds the gradients of the three uses).
 """),
     code("""
-// Exercise: your code here.
-let t = Tape::new_f64();
-let x = t.scalar(3.0);
-let z = &x * &x + &x;
-z.backward()[&x][[]]
+{
+    let my_z = |x: &resgrad::Var<f64>| -> resgrad::Var<f64> { x * x }; // your code here
+    resgrad::exercises::check_used_three_times(my_z)
+}
 """),
 ], True)
 
@@ -360,6 +360,18 @@ let out = flow::all_figures(|_| {});
 out.figures.iter().find(|f| f.name == "shattered-curves").unwrap().clone()
 """),
     md("""
+## Exercise 10: autocorrelation
+The lag-k autocorrelation of a sequence: remove the mean, then sum d_i d_(i+k) / sum d_i^2.
+"""),
+    code("""
+{
+    let my_autocorrelation = |g: &[f64], k: usize| -> f64 {
+        g.iter().zip(&g[k..]).map(|(a, b)| a * b).sum::<f64>() / g.iter().map(|v| v * v).sum::<f64>() // your code here
+    };
+    resgrad::exercises::check_autocorrelation(my_autocorrelation)
+}
+"""),
+    md("""
 ## Summary
 - Lag-1 autocorrelation near 0 means the gradient is noise across the input; near 1, a
   smooth function of it.
@@ -384,6 +396,14 @@ let result = run_degradation(&cfg, &digits, None);
 println!("{}", result.markdown());
 """),
     code("result.figure()"),
+    md("## Exercise 7: an SGD step by hand\nThe optimizer that trained these nets, one step written out."),
+    code("""
+{
+    use resgrad::ndarray::ArrayD;
+    let my_sgd = |w: &ArrayD<f64>, g: &ArrayD<f64>, v: &ArrayD<f64>, lr: f64, _m: f64, _wd: f64| (w - &(g * lr), v.clone()); // your code here
+    resgrad::exercises::check_sgd_step(my_sgd)
+}
+"""),
     md("""
 ## Summary
 - The long run, on Fashion-MNIST with conv nets, is `cargo run --release -- degradation`;
@@ -438,14 +458,6 @@ println!("ResNet-50: {} params, {:.2} G multiply-adds", s50.total_params(), s50.
     use resgrad::Var;
     let my_preact = |_b: &PreActBlock<f64>, x: &Var<f64>| -> Var<f64> { x.clone() }; // your code here
     resgrad::exercises::check_preact(my_preact)
-}
-"""),
-    md("## Exercise 7: an SGD step by hand"),
-    code("""
-{
-    use resgrad::ndarray::ArrayD;
-    let my_sgd = |w: &ArrayD<f64>, g: &ArrayD<f64>, v: &ArrayD<f64>, lr: f64, _m: f64, _wd: f64| (w - &(g * lr), v.clone()); // your code here
-    resgrad::exercises::check_sgd_step(my_sgd)
 }
 """),
     md("""

@@ -442,7 +442,77 @@ pub fn check_zero_init(f: impl Fn(&crate::nn::BasicBlock<f64>)) -> Verdict {
     }
 }
 
-/// The placeholders of exercises 2, 6, 7 and 8: they run, and the checkers say what is missing.
+// ---- 9. a value used three times ----
+
+/// Exercise 9: build `z = x * x + x` from `x`. The checker runs backward at `x = 3` and
+/// expects `z = 12` and `dz/dx = 2x + 1 = 7`: the tape adds the gradients of the three uses.
+pub fn check_used_three_times(f: impl Fn(&Var<f64>) -> Var<f64>) -> Verdict {
+    const E: &str = "a value used three times";
+    let tape = Tape::new_f64();
+    let x = tape.scalar(3.0);
+    let z = match attempt(|| f(&x)) {
+        Ok(z) => z,
+        Err(e) => return Verdict::fail(E, format!("your expression panicked: {e}")),
+    };
+    if z.len() != 1 || (z.item() - 12.0).abs() > 1e-12 {
+        return Verdict::fail(
+            E,
+            format!(
+                "z should be 3 * 3 + 3 = 12, it is {:?}",
+                z.value().iter().collect::<Vec<_>>()
+            ),
+        );
+    }
+    match z.try_backward().map(|g| g.get(&x).map(|d| d[[]])) {
+        Ok(Some(d)) if (d - 7.0).abs() < 1e-12 => Verdict::pass(
+            E,
+            "z = 12 and dz/dx = 7: two uses in x * x, one in + x, all added up.",
+        ),
+        Ok(Some(d)) => Verdict::fail(E, format!("dz/dx came out {d}; it should be 2x + 1 = 7")),
+        Ok(None) => Verdict::fail(
+            E,
+            "z does not depend on x on the tape: build it from x with tape ops",
+        ),
+        Err(e) => Verdict::fail(E, e.to_string()),
+    }
+}
+
+// ---- 10. autocorrelation ----
+
+/// Exercise 10: the lag-`k` autocorrelation of a sequence: remove the mean, then
+/// `sum_i d_i d_{i+k} / sum_i d_i^2`. Compared with [`crate::flow::autocorrelation`].
+pub fn check_autocorrelation(f: impl Fn(&[f64], usize) -> f64) -> Verdict {
+    const E: &str = "autocorrelation";
+    let smooth: Vec<f64> = (0..128).map(|i| (i as f64 * 0.1).sin() + 0.5).collect();
+    let noise: Vec<f64> = gaussian::<f64>(&[128], &mut rng(13))
+        .iter()
+        .copied()
+        .collect();
+    for (what, g) in [("a smooth curve", &smooth), ("white noise", &noise)] {
+        let want = crate::flow::autocorrelation(g, 3);
+        for (k, &w) in want.iter().enumerate() {
+            match attempt(|| f(g, k)) {
+                Err(e) => return Verdict::fail(E, format!("your function panicked: {e}")),
+                Ok(v) if (v - w).abs() > 1e-9 => {
+                    return Verdict::fail(
+                        E,
+                        format!(
+                            "{what} at lag {k}: you have {v:.4}, it is {w:.4} (did you remove the mean?)"
+                        ),
+                    );
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    Verdict::pass(
+        E,
+        "right at lags 0 to 3, for a smooth curve (near 1) and for white noise (near 0).",
+    )
+}
+
+/// Placeholders that run, for the exercises whose answer is a function: the checkers say
+/// what is missing.
 pub mod placeholders {
     use ndarray::ArrayD;
 
@@ -460,6 +530,17 @@ pub mod placeholders {
         _g: &ArrayD<f64>,
     ) -> Vec<f64> {
         vec![]
+    }
+
+    /// Exercise 9: only `x * x`.
+    pub fn used_three_times(x: &crate::Var<f64>) -> crate::Var<f64> {
+        x * x
+    }
+
+    /// Exercise 10: no mean removed.
+    pub fn autocorrelation(g: &[f64], k: usize) -> f64 {
+        let num: f64 = g.iter().zip(&g[k..]).map(|(a, b)| a * b).sum();
+        num / g.iter().map(|v| v * v).sum::<f64>()
     }
 
     /// Exercise 8: zeroes nothing.

@@ -181,3 +181,24 @@ fn exercise_8_zero_init_residual() {
     assert!(!v.passed && v.message.contains("which parameter"), "{v}");
     assert!(!exercises::check_zero_init(placeholders::zero_init).passed);
 }
+
+#[test]
+fn exercise_9_a_value_used_three_times() {
+    assert!(exercises::check_used_three_times(|x| x * x + x).passed);
+    let v = exercises::check_used_three_times(|x| x.powf(2.0) + 3.0);
+    assert!(!v.passed && v.message.contains("dz/dx"), "{v}");
+    assert!(!exercises::check_used_three_times(placeholders::used_three_times).passed);
+}
+
+#[test]
+fn exercise_10_autocorrelation() {
+    let solution = |g: &[f64], k: usize| {
+        let mean = g.iter().sum::<f64>() / g.len() as f64;
+        let d: Vec<f64> = g.iter().map(|v| v - mean).collect();
+        d.iter().zip(&d[k..]).map(|(a, b)| a * b).sum::<f64>()
+            / d.iter().map(|v| v * v).sum::<f64>()
+    };
+    assert!(exercises::check_autocorrelation(solution).passed);
+    let v = exercises::check_autocorrelation(placeholders::autocorrelation);
+    assert!(!v.passed && v.message.contains("mean"), "{v}");
+}
