@@ -64,14 +64,12 @@ fn list_flag(args: &[String], name: &str, default: &[usize]) -> Result<Vec<usize
 /// the embedded digits, saying which and how to get the other.
 fn load_data(
     choice: Option<&str>,
+    data_dir: Option<&str>,
     subset: usize,
     half: bool,
 ) -> Result<(resgrad::data::Dataset, resgrad::data::Dataset), String> {
     use resgrad::data;
-    let dir = std::env::args()
-        .skip_while(|a| a != "--data-dir")
-        .nth(1)
-        .map_or_else(data::fashion_mnist_dir, std::path::PathBuf::from);
+    let dir = data_dir.map_or_else(data::fashion_mnist_dir, std::path::PathBuf::from);
     let fashion = || data::fashion_mnist(&dir);
     let (mut train, mut test) = match choice {
         Some("digits") => digits_split(),
@@ -132,7 +130,12 @@ fn degradation_setup(args: &[String]) -> Result<Setup, String> {
     use resgrad::optim::Schedule;
     use resgrad::train::{DegradationConfig, Family, TrainConfig};
     let half = args.iter().any(|a| a == "--half-size");
-    let (train, test) = load_data(text_flag(args, "--data"), flag(args, "--subset", 0)?, half)?;
+    let (train, test) = load_data(
+        text_flag(args, "--data"),
+        text_flag(args, "--data-dir"),
+        flag(args, "--subset", 0)?,
+        half,
+    )?;
     let family = match text_flag(args, "--family") {
         None | Some("conv") => Family::Conv,
         Some("mlp") => Family::Mlp,
