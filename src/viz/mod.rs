@@ -248,12 +248,14 @@ impl LineChart {
                 .flat_map(|s| s.points.iter().map(|p| p.0)),
             false,
         );
-        let (y0, y1) = range(
-            self.series
-                .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.1)),
-            self.log_y,
-        );
+        let (y0, y1) = self.y_range.unwrap_or_else(|| {
+            range(
+                self.series
+                    .iter()
+                    .flat_map(|s| s.points.iter().map(|p| p.1)),
+                self.log_y,
+            )
+        });
         let mut builder = ChartBuilder::on(area);
         builder
             .caption(&self.title, ("sans-serif", 16))
@@ -268,13 +270,7 @@ impl LineChart {
                 .y_desc(&self.y_label)
                 .y_label_formatter(&|v| format!("{v:.0e}"))
                 .draw()?;
-            self.lines(&mut chart)?;
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(self.legend_at())
-                .draw()?;
+            self.lines_and_legend(&mut chart)?;
         } else {
             let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
             chart
@@ -282,14 +278,27 @@ impl LineChart {
                 .x_desc(&self.x_label)
                 .y_desc(&self.y_label)
                 .draw()?;
-            self.lines(&mut chart)?;
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(self.legend_at())
-                .draw()?;
+            self.lines_and_legend(&mut chart)?;
         }
+        Ok(())
+    }
+
+    /// The lines, then the legend in the emptiest corner.
+    fn lines_and_legend<'a, DB: DrawingBackend + 'a, CT>(
+        &self,
+        chart: &mut ChartContext<'a, DB, CT>,
+    ) -> DrawResult<()>
+    where
+        CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+        DB::ErrorType: 'static,
+    {
+        self.lines(chart)?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(self.legend_at())
+            .draw()?;
         Ok(())
     }
 
