@@ -353,11 +353,21 @@ pub fn panels(name: &str, title: &str, charts: &[LineChart], caption: &str) -> F
             ("sans-serif", 18).into_font(),
         ))?;
         let (chart_area, caption_area) = rest.split_vertically(440);
+        // One y scale for every panel, so that they compare at a glance.
+        let log = charts.iter().any(|c| c.log_y);
+        let shared = range(
+            charts
+                .iter()
+                .flat_map(|c| c.series.iter().flat_map(|s| s.points.iter().map(|p| p.1))),
+            log,
+        );
         for (area, chart) in chart_area
             .split_evenly((1, charts.len().max(1)))
             .iter()
             .zip(charts)
         {
+            let mut chart = chart.clone();
+            chart.y_range = chart.y_range.or(Some(shared));
             chart.draw_on(area)?;
         }
         draw_caption(&caption_area, caption)?;
