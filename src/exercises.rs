@@ -49,14 +49,7 @@ impl Verdict {
     /// Shows the verdict in a notebook, green or red.
     pub fn evcxr_display(&self) {
         let color = if self.passed { "#1a7f37" } else { "#b42318" };
-        let text = self
-            .to_string()
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        println!(
-            "EVCXR_BEGIN_CONTENT text/html\n<pre style=\"color:{color}\">{text}</pre>\nEVCXR_END_CONTENT"
-        );
+        crate::io::evcxr_show_text(&self.to_string(), Some(color));
     }
 }
 

@@ -122,13 +122,6 @@ impl<T: Float> Var<T> {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 const BOX_W: f64 = 210.0;
 const LINE_H: f64 = 15.0;
 const GAP_X: f64 = 50.0;
@@ -267,7 +260,7 @@ impl Graph {
                     r#"<text x="{:.1}" y="{:.1}"{weight}>{}</text>"#,
                     x + 6.0,
                     y + 15.0 + li as f64 * LINE_H,
-                    escape(&truncate(line, 30))
+                    crate::io::escape_html(&truncate(line, 30))
                 );
             }
         }
@@ -290,10 +283,7 @@ impl Graph {
 
     /// Shows the graph inline in an evcxr notebook.
     pub fn evcxr_display(&self) {
-        println!(
-            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
-            self.to_svg()
-        );
+        crate::io::evcxr_show("image/svg+xml", &self.to_svg());
     }
 }
 

@@ -24,3 +24,28 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     result
 }
+
+/// `s` with `&`, `<`, `>` and `"` escaped, for text put inside HTML or SVG.
+pub(crate) fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Prints `body` in the form the evcxr Jupyter kernel shows inline as `mime`
+/// (`image/svg+xml`, `text/html`).
+pub(crate) fn evcxr_show(mime: &str, body: &str) {
+    println!("EVCXR_BEGIN_CONTENT {mime}\n{body}\nEVCXR_END_CONTENT");
+}
+
+/// Shows plain text in a notebook as a preformatted HTML block, optionally in a colour.
+pub(crate) fn evcxr_show_text(text: &str, color: Option<&str>) {
+    let style = color
+        .map(|c| format!(" style=\"color:{c}\""))
+        .unwrap_or_default();
+    evcxr_show(
+        "text/html",
+        &format!("<pre{style}>{}</pre>", escape_html(text)),
+    );
+}

@@ -98,12 +98,7 @@ impl Summary {
 
     /// Shows the summary in an evcxr notebook, as a preformatted block.
     pub fn evcxr_display(&self) {
-        let text = self
-            .to_string()
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        println!("EVCXR_BEGIN_CONTENT text/html\n<pre>{text}</pre>\nEVCXR_END_CONTENT");
+        crate::io::evcxr_show_text(&self.to_string(), None);
     }
 }
 

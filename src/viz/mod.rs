@@ -37,10 +37,7 @@ impl Figure {
 
     /// Shows the figure inline in an evcxr notebook.
     pub fn evcxr_display(&self) {
-        println!(
-            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
-            self.svg
-        );
+        crate::io::evcxr_show("image/svg+xml", &self.svg);
     }
 }
 
