@@ -5,10 +5,16 @@
 //! and zero, every activation and gradient anew: measured, a third of a ResNet-20 step
 //! went to the kernel. Raising the threshold to its maximum (32 MiB on 64-bit) and the
 //! trim threshold to its maximum (2 GiB) keeps freed blocks in the heap for the next step, as PyTorch's
-//! caching allocator does in its own way. Called once, when the first tape is made.
+//! caching allocator does in its own way.
+//!
+//! This is a speed concern of training and benchmarks, not of the tape: the trainer and
+//! `resgrad bench` opt in by calling [`tune`]; a notebook that only records a few ops
+//! never needs it. `RESGRAD_NO_MALLOPT=1` turns it off.
 
+/// Raises glibc's mmap and trim thresholds once per process (a no-op elsewhere, and when
+/// `RESGRAD_NO_MALLOPT` is set).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub(crate) fn tune() {
+pub fn tune() {
     use std::sync::Once;
     static ONCE: Once = Once::new();
     unsafe extern "C" {
@@ -28,5 +34,6 @@ pub(crate) fn tune() {
     });
 }
 
+/// Raises glibc's mmap and trim thresholds once per process: a no-op off glibc.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub(crate) fn tune() {}
+pub fn tune() {}

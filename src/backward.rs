@@ -7,12 +7,12 @@
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip, s};
 
-use crate::Float;
-use crate::kernels::{self, Conv2dGeom};
-use crate::ops::{
-    Op, custom_backward, keepdim_shape, matmul_values, reduce_to_shape, slice, softmax_values,
-    sum_over,
+use crate::arrays::{
+    keepdim_shape, matmul_values, reduce_to_shape, slice, softmax_values, sum_over,
 };
+use crate::float::Float;
+use crate::kernels::{self, Conv2dGeom};
+use crate::op::{CustomOp, Op};
 
 type Gradients<T> = std::result::Result<Vec<Option<ArrayD<T>>>, String>;
 
@@ -342,4 +342,23 @@ fn expand<T: Float>(g: &ArrayD<T>, shape: &[usize], axes: &[usize], keepdim: boo
     kept.broadcast(IxDyn(shape))
         .expect("keepdim shape broadcasts to the input")
         .to_owned()
+}
+
+/// The backward of a [`CustomOp`]: the learner's rule, checked to return one gradient per
+/// input.
+fn custom_backward<T: Float>(
+    op: &dyn CustomOp<T>,
+    x: &[&ArrayD<T>],
+    y: &ArrayD<T>,
+    g: &ArrayD<T>,
+) -> std::result::Result<Vec<Option<ArrayD<T>>>, String> {
+    let gs = op.backward(x, y, g);
+    if gs.len() != x.len() {
+        return Err(format!(
+            "its backward returned {} gradients for {} inputs; return one per input",
+            gs.len(),
+            x.len()
+        ));
+    }
+    Ok(gs.into_iter().map(Some).collect())
 }

@@ -8,7 +8,7 @@ use std::fmt;
 
 use ndarray::{Array2, ArrayD};
 
-use crate::{Tape, Var};
+use crate::tape::{GradKey, Param, Tape, Var};
 
 /// Step and tolerances. An element passes when `|analytic - numeric| <= atol + rtol * |numeric|`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -185,8 +185,106 @@ where
     F: Fn(&[Var<f64>]) -> O,
     O: Outputs,
 {
-    let (analytic, out_shapes) = match analytic_jacobians(&f, inputs) {
-        Ok(j) => j,
+    // The analytic side: record once, then backward once per output element.
+    let tape = Tape::new_f64();
+    let vars: Vec<Var<f64>> = inputs.iter().map(|x| tape.var(x.clone())).collect();
+    let outs = f(&vars).into_outputs();
+    let keys: Vec<&dyn GradKey<f64>> = vars.iter().map(|v| v as &dyn GradKey<f64>).collect();
+    let in_lens: Vec<usize> = inputs.iter().map(ArrayD::len).collect();
+    let analytic = analytic_jacobians(&outs, &keys, &in_lens);
+    let out_shapes: Vec<Vec<usize>> = outs.iter().map(|o| o.shape().to_vec()).collect();
+    drop(outs);
+
+    // The numeric side: nudge a copy of the inputs, evaluate without recording.
+    let mut xs: Vec<ArrayD<f64>> = inputs.to_vec();
+    let numeric = numeric_jacobians(inputs, &out_shapes, config.eps, |i, e, value| {
+        let orig = nth(&xs[i], e);
+        set_nth(&mut xs[i], e, value);
+        let t = Tape::new_f64();
+        t.set_recording(false);
+        let vars: Vec<Var<f64>> = xs.iter().map(|x| t.var(x.clone())).collect();
+        let outs = f(&vars).into_outputs();
+        set_nth(&mut xs[i], e, orig);
+        outs.iter().map(|o| o.value().clone()).collect()
+    });
+    let in_shapes: Vec<Vec<usize>> = inputs.iter().map(|x| x.shape().to_vec()).collect();
+    report(analytic, numeric, &in_shapes, &out_shapes, config)
+}
+
+/// `jac[output][input]`, an `[output elements, input elements]` matrix.
+type Jacobians = Vec<Vec<Array2<f64>>>;
+
+/// Row `j` of `d out / d in` is the gradient of `out[j]`: one backward pass per output
+/// element, read for each of `keys` (the inputs or the parameters).
+fn analytic_jacobians(
+    outs: &[Var<f64>],
+    keys: &[&dyn GradKey<f64>],
+    in_lens: &[usize],
+) -> Result<Jacobians, String> {
+    let mut jac = Vec::new();
+    for out in outs {
+        // A key the output does not depend on gets no gradient: its rows stay zero.
+        let mut per_input: Vec<Array2<f64>> = in_lens
+            .iter()
+            .map(|&n| Array2::zeros((out.len(), n)))
+            .collect();
+        for j in 0..out.len() {
+            let mut seed = ArrayD::zeros(out.value().raw_dim());
+            set_nth(&mut seed, j, 1.0);
+            let grads = out.try_backward_with(seed).map_err(|e| e.to_string())?;
+            for (i, key) in keys.iter().enumerate() {
+                if let Some(g) = key.node_in(&grads).ok().and_then(|id| grads.by_id(id)) {
+                    let row = per_input[i].row_mut(j);
+                    row.into_iter().zip(g.iter()).for_each(|(d, &s)| *d = s);
+                }
+            }
+        }
+        jac.push(per_input);
+    }
+    Ok(jac)
+}
+
+/// Column `e` of `d out / d in_i` is `(f(x + eps e) - f(x - eps e)) / (2 eps)`.
+/// `eval_at(i, e, v)` evaluates every output with element `e` of input `i` set to `v` and
+/// everything else at its original value.
+fn numeric_jacobians(
+    inputs: &[ArrayD<f64>],
+    out_shapes: &[Vec<usize>],
+    eps: f64,
+    mut eval_at: impl FnMut(usize, usize, f64) -> Vec<ArrayD<f64>>,
+) -> Jacobians {
+    let mut jac: Jacobians = out_shapes
+        .iter()
+        .map(|o| {
+            let n: usize = o.iter().product();
+            inputs.iter().map(|x| Array2::zeros((n, x.len()))).collect()
+        })
+        .collect();
+    for (i, x) in inputs.iter().enumerate() {
+        for e in 0..x.len() {
+            let orig = nth(x, e);
+            let plus = eval_at(i, e, orig + eps);
+            let minus = eval_at(i, e, orig - eps);
+            for (k, (p, m)) in plus.iter().zip(&minus).enumerate() {
+                for (j, (a, b)) in p.iter().zip(m.iter()).enumerate() {
+                    jac[k][i][[j, e]] = (a - b) / (2.0 * eps);
+                }
+            }
+        }
+    }
+    jac
+}
+
+/// One [`PairReport`] per (input, output) pair, or the error if backward failed.
+fn report(
+    analytic: Result<Jacobians, String>,
+    numeric: Jacobians,
+    in_shapes: &[Vec<usize>],
+    out_shapes: &[Vec<usize>],
+    config: GradcheckConfig,
+) -> GradcheckReport {
+    let analytic = match analytic {
+        Ok(a) => a,
         Err(e) => {
             return GradcheckReport {
                 pairs: vec![],
@@ -195,11 +293,10 @@ where
             };
         }
     };
-    let numeric = numeric_jacobians(&f, inputs, config.eps);
     let mut pairs = Vec::new();
     for (k, (ja, jn)) in analytic.iter().zip(&numeric).enumerate() {
         for (i, (a, n)) in ja.iter().zip(jn).enumerate() {
-            let shapes = (inputs[i].shape(), out_shapes[k].as_slice());
+            let shapes = (in_shapes[i].as_slice(), out_shapes[k].as_slice());
             pairs.push(compare(a, n, (i, k), shapes, &config));
         }
     }
@@ -210,90 +307,8 @@ where
     }
 }
 
-/// `jac[output][input]`, an `[output elements, input elements]` matrix.
-type Jacobians = Vec<Vec<Array2<f64>>>;
-
-/// Row `j` of `d out / d in` is the gradient of `out[j]`: one backward pass per output element.
-/// Also returns the output shapes, to report indices in them.
-fn analytic_jacobians<F, O>(
-    f: &F,
-    inputs: &[ArrayD<f64>],
-) -> Result<(Jacobians, Vec<Vec<usize>>), String>
-where
-    F: Fn(&[Var<f64>]) -> O,
-    O: Outputs,
-{
-    let tape = Tape::new_f64();
-    let vars: Vec<Var<f64>> = inputs.iter().map(|x| tape.var(x.clone())).collect();
-    let outs = f(&vars).into_outputs();
-    let mut jac = Vec::new();
-    for out in &outs {
-        let mut per_input: Vec<Array2<f64>> = inputs
-            .iter()
-            .map(|x| Array2::zeros((out.len(), x.len())))
-            .collect();
-        for j in 0..out.len() {
-            let mut seed = ArrayD::zeros(out.value().raw_dim());
-            if let Some(s) = seed.iter_mut().nth(j) {
-                *s = 1.0;
-            }
-            let grads = out.try_backward_with(seed).map_err(|e| e.to_string())?;
-            for (i, v) in vars.iter().enumerate() {
-                if let Some(g) = grads.get(v) {
-                    for (dst, &src) in per_input[i].row_mut(j).iter_mut().zip(g.iter()) {
-                        *dst = src;
-                    }
-                }
-            }
-        }
-        jac.push(per_input);
-    }
-    Ok((jac, outs.iter().map(|o| o.shape().to_vec()).collect()))
-}
-
-/// Column `e` of `d out / d in` is `(f(x + eps e) - f(x - eps e)) / (2 eps)`.
-fn numeric_jacobians<F, O>(f: &F, inputs: &[ArrayD<f64>], eps: f64) -> Jacobians
-where
-    F: Fn(&[Var<f64>]) -> O,
-    O: Outputs,
-{
-    let eval = |xs: &[ArrayD<f64>]| -> Vec<ArrayD<f64>> {
-        let tape = Tape::new_f64();
-        tape.set_recording(false);
-        let vars: Vec<Var<f64>> = xs.iter().map(|x| tape.var(x.clone())).collect();
-        f(&vars)
-            .into_outputs()
-            .iter()
-            .map(|o| o.value().clone())
-            .collect()
-    };
-    let base = eval(inputs);
-    let mut jac: Jacobians = base
-        .iter()
-        .map(|o| {
-            inputs
-                .iter()
-                .map(|x| Array2::zeros((o.len(), x.len())))
-                .collect()
-        })
-        .collect();
-    let mut xs: Vec<ArrayD<f64>> = inputs.to_vec();
-    for i in 0..inputs.len() {
-        for e in 0..inputs[i].len() {
-            let orig = inputs[i].iter().nth(e).copied().unwrap_or(0.0);
-            set_nth(&mut xs[i], e, orig + eps);
-            let plus = eval(&xs);
-            set_nth(&mut xs[i], e, orig - eps);
-            let minus = eval(&xs);
-            set_nth(&mut xs[i], e, orig);
-            for (k, (p, m)) in plus.iter().zip(&minus).enumerate() {
-                for (j, (a, b)) in p.iter().zip(m.iter()).enumerate() {
-                    jac[k][i][[j, e]] = (a - b) / (2.0 * eps);
-                }
-            }
-        }
-    }
-    jac
+fn nth(a: &ArrayD<f64>, n: usize) -> f64 {
+    a.iter().nth(n).copied().unwrap_or(0.0)
 }
 
 fn set_nth(a: &mut ArrayD<f64>, n: usize, v: f64) {
@@ -358,74 +373,32 @@ fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
 /// backward finds for each param are compared with central differences, made by nudging
 /// each element of each param in place (and putting it back).
 ///
-/// This is how a whole block or network is checked, weights included.
-pub fn gradcheck_params<F>(f: F, params: &[crate::Param<f64>]) -> GradcheckReport
+/// This is how a whole block or network is checked, weights included. It shares the
+/// Jacobian loops of [`gradcheck_with`]; only what is nudged differs.
+pub fn gradcheck_params<F>(f: F, params: &[Param<f64>]) -> GradcheckReport
 where
     F: Fn(&Tape<f64>) -> Var<f64>,
 {
     let config = GradcheckConfig::default();
     let tape = Tape::new_f64();
     let out = f(&tape);
-    let mut analytic: Vec<Array2<f64>> = params
-        .iter()
-        .map(|p| Array2::zeros((out.len(), p.len())))
-        .collect();
-    for j in 0..out.len() {
-        let mut seed = ArrayD::zeros(out.value().raw_dim());
-        set_nth(&mut seed, j, 1.0);
-        let grads = match out.try_backward_with(seed) {
-            Ok(g) => g,
-            Err(e) => {
-                return GradcheckReport {
-                    pairs: vec![],
-                    config,
-                    error: Some(e.to_string()),
-                };
-            }
-        };
-        for (i, p) in params.iter().enumerate() {
-            if let Some(g) = grads.get(p) {
-                analytic[i]
-                    .row_mut(j)
-                    .iter_mut()
-                    .zip(g.iter())
-                    .for_each(|(d, &s)| *d = s);
-            }
-        }
-    }
-    let out_shape = out.shape().to_vec();
+    let keys: Vec<&dyn GradKey<f64>> = params.iter().map(|p| p as &dyn GradKey<f64>).collect();
+    let in_lens: Vec<usize> = params.iter().map(Param::len).collect();
+    let analytic = analytic_jacobians(std::slice::from_ref(&out), &keys, &in_lens);
+    let out_shapes = vec![out.shape().to_vec()];
     drop(out);
     drop(tape);
-    let eval = || {
+
+    let values: Vec<ArrayD<f64>> = params.iter().map(|p| p.value().as_ref().clone()).collect();
+    let numeric = numeric_jacobians(&values, &out_shapes, config.eps, |i, e, value| {
+        let orig = nth(&values[i], e);
+        params[i].update(|v| set_nth(v, e, value));
         let t = Tape::new_f64();
         t.set_recording(false);
-        f(&t).value().clone()
-    };
-    let mut pairs = Vec::new();
-    for (i, p) in params.iter().enumerate() {
-        let mut numeric = Array2::zeros((out_shape.iter().product(), p.len()));
-        for e in 0..p.len() {
-            let orig = p.value().iter().nth(e).copied().unwrap_or(0.0);
-            p.update(|v| set_nth(v, e, orig + config.eps));
-            let plus = eval();
-            p.update(|v| set_nth(v, e, orig - config.eps));
-            let minus = eval();
-            p.update(|v| set_nth(v, e, orig));
-            for (j, (a, b)) in plus.iter().zip(minus.iter()).enumerate() {
-                numeric[[j, e]] = (a - b) / (2.0 * config.eps);
-            }
-        }
-        pairs.push(compare(
-            &analytic[i],
-            &numeric,
-            (i, 0),
-            (&p.shape(), &out_shape),
-            &config,
-        ));
-    }
-    GradcheckReport {
-        pairs,
-        config,
-        error: None,
-    }
+        let out = f(&t).value().clone();
+        params[i].update(|v| set_nth(v, e, orig));
+        vec![out]
+    });
+    let in_shapes: Vec<Vec<usize>> = params.iter().map(|p| p.shape()).collect();
+    report(analytic, numeric, &in_shapes, &out_shapes, config)
 }

@@ -19,7 +19,8 @@
 
 #![warn(missing_docs)]
 
-mod alloc;
+pub mod alloc;
+pub mod arrays;
 pub mod backward;
 pub mod bench;
 pub mod checkpoint;
@@ -29,24 +30,26 @@ pub mod exercises;
 mod float;
 pub mod flow;
 pub mod gradcheck;
-pub mod graph;
 mod io;
 pub mod kernels;
 pub mod models;
 pub mod nn;
+pub mod op;
 pub mod ops;
 pub mod optim;
 mod tape;
 pub mod train;
 pub mod viz;
 
+pub use arrays::randn;
 pub use error::{Error, Result};
 pub use float::Float;
 pub use gradcheck::{
     GradcheckConfig, GradcheckReport, gradcheck, gradcheck_params, gradcheck_with,
 };
-pub use ops::{CustomOp, Op, RunningStats, concat, stack, try_concat, try_stack};
-pub use tape::{GradKey, Grads, Keep, NodeId, Param, Tape, Var};
+pub use op::{CustomOp, Op};
+pub use ops::{RunningStats, concat, stack, try_concat, try_stack};
+pub use tape::{GradKey, Grads, Keep, NodeId, NodeView, Param, Tape, Var};
 
 /// Re-exported so that a notebook needs only `:dep resgrad`.
 pub use ndarray;

@@ -4,9 +4,10 @@ use std::panic::Location;
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::Op;
+use crate::arrays::slice;
 use crate::error::{Error, Result};
 use crate::kernels::{self, Conv2dGeom};
+use crate::op::Op;
 use crate::{Float, Var};
 
 impl<T: Float> Var<T> {
@@ -71,10 +72,4 @@ impl<T: Float> Var<T> {
     ) -> Var<T> {
         crate::error::or_panic(self.try_conv2d(weight, bias, stride, padding))
     }
-}
-
-/// The contiguous data of a value on the tape (values are kept in standard layout).
-pub(crate) fn slice<T: Float>(a: &ArrayD<T>) -> &[T] {
-    a.as_slice()
-        .expect("values on the tape are in standard layout")
 }

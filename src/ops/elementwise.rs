@@ -7,8 +7,9 @@ use std::panic::Location;
 
 use ndarray::{ArrayD, Zip};
 
-use super::{Op, broadcast_shape};
+use crate::arrays::broadcast_shape;
 use crate::error::{Error, Result};
+use crate::op::Op;
 use crate::{Float, Var};
 
 impl<T: Float> Var<T> {

@@ -2,49 +2,10 @@
 
 use std::panic::Location;
 
-use ndarray::{Array3, ArrayD, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
-
-use super::Op;
+use crate::arrays::matmul_values;
 use crate::error::{Error, Result};
+use crate::op::Op;
 use crate::{Float, Var};
-
-pub(crate) fn view2<T: Float>(a: &ArrayD<T>) -> ArrayView2<'_, T> {
-    a.view().into_dimensionality::<Ix2>().expect("a 2-D array")
-}
-
-pub(crate) fn view3<T: Float>(a: &ArrayD<T>) -> ArrayView3<'_, T> {
-    a.view().into_dimensionality::<Ix3>().expect("a 3-D array")
-}
-
-/// `a @ b` for the layouts `matmul` accepts; the shapes were checked by the caller.
-pub(crate) fn matmul_values<T: Float>(a: &ArrayD<T>, b: &ArrayD<T>) -> ArrayD<T> {
-    match (a.ndim(), b.ndim()) {
-        (2, 2) => view2(a).dot(&view2(b)).into_dyn(),
-        (3, 3) => {
-            let (a, b) = (view3(a), view3(b));
-            let (batch, m, n) = (a.shape()[0], a.shape()[1], b.shape()[2]);
-            let mut out = Array3::zeros((batch, m, n));
-            for (i, mut o) in out.outer_iter_mut().enumerate() {
-                o.assign(&a.index_axis(Axis(0), i).dot(&b.index_axis(Axis(0), i)));
-            }
-            out.into_dyn()
-        }
-        (3, 2) => {
-            // A batch of matrices times one matrix is one tall matrix product.
-            let (batch, m, k) = (a.shape()[0], a.shape()[1], a.shape()[2]);
-            let flat = a
-                .view()
-                .into_shape_with_order((batch * m, k))
-                .expect("standard layout");
-            let out = flat.dot(&view2(b));
-            let n = out.shape()[1];
-            out.into_shape_with_order((batch, m, n))
-                .expect("standard layout")
-                .into_dyn()
-        }
-        _ => unreachable!("matmul_values: shapes are checked by try_matmul"),
-    }
-}
 
 impl<T: Float> Var<T> {
     /// Matrix product `self @ other`: `[M, K] @ [K, N]`, batched `[B, M, K] @ [B, K, N]`,

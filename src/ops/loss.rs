@@ -3,40 +3,13 @@
 use std::panic::Location;
 use std::rc::Rc;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
-use super::Op;
 use super::reduce::check_axes;
+use crate::arrays::{shifted_and_logsumexp, softmax_values};
 use crate::error::{Error, Result};
+use crate::op::Op;
 use crate::{Float, Var};
-
-/// `x - max(x)` along `axis`, and `ln(sum(exp(x - max)))`: the stable pieces of softmax.
-///
-/// Subtracting the max makes the largest exponent `e^0 = 1`, so nothing overflows even for
-/// logits of 1e4, and the sum is at least 1, so its log is finite.
-pub(crate) fn shifted_and_logsumexp<T: Float>(
-    x: &ArrayD<T>,
-    axis: usize,
-) -> (ArrayD<T>, ArrayD<T>) {
-    let m = x
-        .map_axis(Axis(axis), |lane| {
-            lane.fold(T::neg_infinity(), |a, &b| a.max(b))
-        })
-        .insert_axis(Axis(axis));
-    let shifted = x - &m;
-    let lse = shifted
-        .mapv(T::exp)
-        .sum_axis(Axis(axis))
-        .mapv(T::ln)
-        .insert_axis(Axis(axis));
-    (shifted, lse)
-}
-
-/// Softmax along `axis`, computed stably.
-pub(crate) fn softmax_values<T: Float>(x: &ArrayD<T>, axis: usize) -> ArrayD<T> {
-    let (shifted, lse) = shifted_and_logsumexp(x, axis);
-    (shifted - &lse).mapv(T::exp)
-}
 
 impl<T: Float> Var<T> {
     /// Softmax along `axis`: `exp(x_i) / sum_j exp(x_j)`, computed stably.

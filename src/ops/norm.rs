@@ -5,10 +5,10 @@ use std::rc::Rc;
 
 use ndarray::{Array1, ArrayD};
 
-use super::Op;
-use super::conv::slice;
+use crate::arrays::slice;
 use crate::error::{Error, Result};
 use crate::kernels;
+use crate::op::Op;
 use crate::{Float, Param, Var};
 
 /// A batch norm layer's running statistics: buffers that training updates and evaluation

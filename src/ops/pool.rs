@@ -5,10 +5,10 @@ use std::rc::Rc;
 
 use ndarray::{ArrayD, IxDyn, s};
 
-use super::Op;
-use super::conv::slice;
+use crate::arrays::slice;
 use crate::error::{Error, Result};
 use crate::kernels::{self, PoolGeom};
+use crate::op::Op;
 use crate::{Float, Var};
 
 fn pool_geom(

@@ -5,8 +5,9 @@ use std::rc::Rc;
 
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 
-use super::Op;
+use crate::arrays::sum_over;
 use crate::error::{Error, Result};
+use crate::op::Op;
 use crate::{Float, Var};
 
 /// Checks that `axes` are distinct and below `ndim`, and returns them ascending.
@@ -37,29 +38,6 @@ pub(crate) fn check_axes(
         ));
     }
     Ok(sorted)
-}
-
-/// Sums `x` over `axes` (ascending), keeping them as length 1 if `keepdim`.
-pub(crate) fn sum_over<T: Float>(x: &ArrayD<T>, axes: &[usize], keepdim: bool) -> ArrayD<T> {
-    let mut r = x.clone();
-    for &ax in axes.iter().rev() {
-        r = r.sum_axis(Axis(ax));
-    }
-    if keepdim {
-        for &ax in axes {
-            r = r.insert_axis(Axis(ax));
-        }
-    }
-    r
-}
-
-/// The shape of `x` with `axes` set to length 1: the keepdim shape of a reduction.
-pub(crate) fn keepdim_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
-    let mut s = shape.to_vec();
-    for &ax in axes {
-        s[ax] = 1;
-    }
-    s
 }
 
 impl<T: Float> Var<T> {

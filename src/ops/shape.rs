@@ -4,8 +4,8 @@ use std::panic::Location;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 
-use super::Op;
 use crate::error::{Error, Result};
+use crate::op::Op;
 use crate::{Float, Var};
 
 impl<T: Float> Var<T> {

@@ -6,9 +6,9 @@ use std::ops::Index;
 
 use ndarray::ArrayD;
 
-use super::{NodeId, Param, Tape, Var, non_finite};
-use crate::Float;
+use super::{NodeId, Param, Tape, Var};
 use crate::error::{Error, Result};
+use crate::float::Float;
 
 /// The gradients of one backward pass, keyed by [`Var`] or [`Param`]: `grads[&x]`.
 ///
@@ -166,16 +166,8 @@ pub(crate) fn run_backward<T: Float>(
                     st.nodes[p].value.shape()
                 )));
             }
-            if st.anomaly
-                && let Some(what) = non_finite(&pg)
-            {
-                return Err(Error::Anomaly {
-                    phase: "backward",
-                    op: node.op.label(),
-                    node: i,
-                    location: node.location.to_string(),
-                    what: format!("{what} in the gradient for its input #{p}"),
-                });
+            if st.anomaly {
+                super::anomaly::check_gradient(node, i, p, &pg)?;
             }
             match &mut lower[p] {
                 // A value used twice: the gradients of both uses add up.

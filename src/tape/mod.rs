@@ -12,10 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::{ArrayD, Dimension};
 
-use crate::Float;
+use crate::arrays::standard;
 use crate::error::{Error, Result};
-use crate::ops::Op;
+use crate::float::Float;
+use crate::op::Op;
 
+mod anomaly;
 mod grads;
 mod param;
 mod var;
@@ -142,7 +144,6 @@ impl Tape<f64> {
 impl<T: Float> Tape<T> {
     /// A new, empty, recording tape for the element type `T` (`Tape::<f64>::with_precision()`).
     pub fn with_precision() -> Self {
-        crate::alloc::tune();
         Tape {
             state: Rc::new(RefCell::new(TapeState {
                 uid: next_uid(),
@@ -252,20 +253,7 @@ impl<T: Float> Tape<T> {
     ) -> Var<T> {
         let value = Rc::new(standard(value));
         let mut st = self.state.borrow_mut();
-        if st.anomaly
-            && st.first_anomaly.is_none()
-            && let Some(what) = non_finite(&value)
-        {
-            let err = Error::Anomaly {
-                phase: "forward",
-                op: op.label(),
-                node: st.nodes.len(),
-                location: loc.to_string(),
-                what,
-            };
-            eprintln!("resgrad {err}");
-            st.first_anomaly = Some(err);
-        }
+        anomaly::check_forward(&mut st, &op, &value, loc);
         if !st.recording {
             return Var::new(value, None, self.clone());
         }
@@ -326,18 +314,6 @@ impl<T: Float> Tape<T> {
         self.state.borrow_mut().recording = on;
     }
 
-    /// Anomaly mode, as `torch.autograd.detect_anomaly`: every forward value and every
-    /// backward gradient is checked, and the first NaN or infinity is reported with the
-    /// op's name and the source line that created it.
-    pub fn set_anomaly_mode(&self, on: bool) {
-        self.state.borrow_mut().anomaly = on;
-    }
-
-    /// The first NaN or infinity that anomaly mode saw in a forward value, if any.
-    pub fn first_anomaly(&self) -> Option<Error> {
-        self.state.borrow().first_anomaly.clone()
-    }
-
     /// How many nodes are recorded.
     pub fn len(&self) -> usize {
         self.state.borrow().nodes.len()
@@ -368,23 +344,41 @@ impl<T: Float> Tape<T> {
     }
 }
 
-/// Returns the array in row-major (C) layout, copying only if it is not already.
-pub(crate) fn standard<T: Float>(a: ArrayD<T>) -> ArrayD<T> {
-    if a.is_standard_layout() {
-        a
-    } else {
-        a.as_standard_layout().into_owned()
-    }
+/// A read-only view of one recorded node, for drawing or inspecting a tape
+/// ([`Tape::nodes`]). The value is shared with the tape, not copied.
+#[derive(Clone)]
+pub struct NodeView<T: Float> {
+    /// The node's id: its index in recording order.
+    pub id: NodeId,
+    /// What made it.
+    pub op: Op<T>,
+    /// The ids of its inputs, all below `id`.
+    pub parents: Vec<NodeId>,
+    /// Its value.
+    pub value: Rc<ArrayD<T>>,
+    /// Whether a gradient flows to it (false for constants and what depends only on them).
+    pub requires_grad: bool,
+    /// The source line that recorded it.
+    pub location: &'static Location<'static>,
 }
 
-/// Describes the first non-finite element, if any: `"NaN at index [0, 2]"`.
-pub(crate) fn non_finite<T: Float>(a: &ArrayD<T>) -> Option<String> {
-    a.indexed_iter()
-        .find(|(_, x)| !x.is_finite())
-        .map(|(ix, x)| {
-            let kind = if x.is_nan() { "NaN" } else { "an infinity" };
-            format!("{kind} at index {:?}", ix.slice())
-        })
+impl<T: Float> Tape<T> {
+    /// Every recorded node, in recording order.
+    pub fn nodes(&self) -> Vec<NodeView<T>> {
+        let st = self.state.borrow();
+        st.nodes
+            .iter()
+            .enumerate()
+            .map(|(id, n)| NodeView {
+                id,
+                op: n.op.clone(),
+                parents: n.parents.as_slice().to_vec(),
+                value: Rc::clone(&n.value),
+                requires_grad: n.requires_grad,
+                location: n.location,
+            })
+            .collect()
+    }
 }
 
 impl<T: Float> fmt::Display for Tape<T> {

@@ -38,7 +38,7 @@ impl<T: Float> Param<T> {
             inner: Rc::new(ParamInner {
                 id: super::next_uid(),
                 name: RefCell::new(name.into()),
-                value: RefCell::new(Rc::new(super::standard(value.into_dyn()))),
+                value: RefCell::new(Rc::new(crate::arrays::standard(value.into_dyn()))),
             }),
         }
     }
@@ -80,7 +80,7 @@ impl<T: Float> Param<T> {
 
     /// Replaces the value.
     pub fn set<D: Dimension>(&self, value: ndarray::Array<T, D>) {
-        *self.inner.value.borrow_mut() = Rc::new(super::standard(value.into_dyn()));
+        *self.inner.value.borrow_mut() = Rc::new(crate::arrays::standard(value.into_dyn()));
     }
 
     /// Changes the value in place, e.g. an SGD step `p.update(|w| w.scaled_add(-lr, g))`.

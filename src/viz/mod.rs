@@ -8,6 +8,8 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
+pub mod graph;
+
 /// A drawn figure with its caption and data.
 #[derive(Debug, Clone)]
 pub struct Figure {

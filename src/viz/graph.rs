@@ -1,5 +1,7 @@
 //! Drawing the tape: micrograd's `draw_dot`, as DOT text and as a self-contained SVG.
 //!
+//! It reads the tape only through its public view, [`Tape::nodes`].
+//!
 //! One box per node shows its id, op, shape, a summary of its value and, if you pass the
 //! [`Grads`], of its gradient. In a notebook the graph shows inline (`evcxr_display`).
 
@@ -8,6 +10,7 @@ use std::path::Path;
 
 use ndarray::ArrayD;
 
+use crate::io::{escape_html, evcxr_show, write_atomic};
 use crate::{Float, Grads, NodeId, Tape, Var};
 
 /// The most nodes one drawing shows; larger graphs keep the nodes nearest the output.
@@ -65,8 +68,8 @@ impl<T: Float> Tape<T> {
     }
 
     fn graph_of(&self, root: Option<NodeId>, grads: Option<&Grads<T>>) -> Graph {
-        let st = self.state.borrow();
-        let n = st.nodes.len();
+        let all = self.nodes();
+        let n = all.len();
         // Which nodes to draw: all, or the ancestors of `root` (found with an explicit
         // stack, not recursion, so deep graphs are fine).
         let mut keep = vec![root.is_none(); n];
@@ -74,7 +77,7 @@ impl<T: Float> Tape<T> {
             let mut stack = vec![r];
             while let Some(i) = stack.pop() {
                 if !std::mem::replace(&mut keep[i], true) {
-                    stack.extend_from_slice(st.nodes[i].parents.as_slice());
+                    stack.extend_from_slice(&all[i].parents);
                 }
             }
         }
@@ -85,20 +88,14 @@ impl<T: Float> Tape<T> {
         let nodes = ids
             .iter()
             .map(|&i| {
-                let node = &st.nodes[i];
+                let node = &all[i];
                 GraphNode {
                     id: i,
                     op: node.op.label(),
                     shape: node.value.shape().to_vec(),
                     data: summarize(&node.value),
                     grad: grads.and_then(|g| g.by_id(i)).map(summarize),
-                    parents: node
-                        .parents
-                        .as_slice()
-                        .iter()
-                        .copied()
-                        .filter(drawn)
-                        .collect(),
+                    parents: node.parents.iter().copied().filter(drawn).collect(),
                 }
             })
             .collect();
@@ -109,16 +106,16 @@ impl<T: Float> Tape<T> {
 impl<T: Float> Var<T> {
     /// The graph of everything this value was computed from.
     pub fn graph(&self) -> Graph {
-        self.tape
-            .graph_of(Some(self.node.unwrap_or(0)), None)
-            .only_if(self.node.is_some())
+        self.tape()
+            .graph_of(Some(self.id().unwrap_or(0)), None)
+            .only_if(self.id().is_some())
     }
 
     /// The graph of everything this value was computed from, with gradients.
     pub fn graph_with(&self, grads: &Grads<T>) -> Graph {
-        self.tape
-            .graph_of(Some(self.node.unwrap_or(0)), Some(grads))
-            .only_if(self.node.is_some())
+        self.tape()
+            .graph_of(Some(self.id().unwrap_or(0)), Some(grads))
+            .only_if(self.id().is_some())
     }
 }
 
@@ -260,7 +257,7 @@ impl Graph {
                     r#"<text x="{:.1}" y="{:.1}"{weight}>{}</text>"#,
                     x + 6.0,
                     y + 15.0 + li as f64 * LINE_H,
-                    crate::io::escape_html(&truncate(line, 30))
+                    escape_html(&truncate(line, 30))
                 );
             }
         }
@@ -278,12 +275,12 @@ impl Graph {
 
     /// Writes the SVG to `path` (via a temporary file, so a failure leaves no half file).
     pub fn save_svg(&self, path: impl AsRef<Path>) -> std::io::Result<()> {
-        crate::io::write_atomic(path.as_ref(), self.to_svg().as_bytes())
+        write_atomic(path.as_ref(), self.to_svg().as_bytes())
     }
 
     /// Shows the graph inline in an evcxr notebook.
     pub fn evcxr_display(&self) {
-        crate::io::evcxr_show("image/svg+xml", &self.to_svg());
+        evcxr_show("image/svg+xml", &self.to_svg());
     }
 }
 

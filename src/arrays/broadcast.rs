@@ -2,15 +2,12 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 
-use crate::Float;
+use crate::float::Float;
 
 /// The broadcast shape of `a` and `b` under NumPy's rule (align trailing axes; each pair of
 /// lengths must be equal or contain a 1), or the first axis (counted from the end, 1-based)
 /// where they clash.
-pub(crate) fn broadcast_shape(
-    a: &[usize],
-    b: &[usize],
-) -> Result<Vec<usize>, (usize, usize, usize)> {
+pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, (usize, usize, usize)> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for k in 1..=n {
@@ -31,7 +28,7 @@ pub(crate) fn broadcast_shape(
 ///
 /// This is the backward of broadcasting: a value copied to many places receives the sum
 /// of their gradients.
-pub(crate) fn reduce_to_shape<T: Float>(g: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
+pub fn reduce_to_shape<T: Float>(g: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
     if g.shape() == shape {
         return g.clone();
     }
