@@ -4,19 +4,9 @@
 
 mod common;
 
-use common::uniform;
+use common::{check, uniform};
 use resgrad::ndarray::{ArrayD, IxDyn};
-use resgrad::{RunningStats, Tape, Var, gradcheck};
-
-#[track_caller]
-fn check<F>(f: F, inputs: &[ArrayD<f64>])
-where
-    F: Fn(&[Var<f64>]) -> Var<f64>,
-{
-    let report = gradcheck(f, inputs);
-    assert!(report.passed(), "{report}");
-    assert_eq!(report.pairs.len(), inputs.len());
-}
+use resgrad::{RunningStats, Tape};
 
 /// (input shape, weight shape, stride, padding, with bias)
 type ConvCase = ([usize; 4], [usize; 4], usize, usize, bool);

@@ -5,20 +5,8 @@
 
 mod common;
 
-use common::{away_from_zero, positive, uniform};
-use resgrad::ndarray::ArrayD;
-use resgrad::{Var, concat, gradcheck, stack};
-
-#[track_caller]
-fn check<F>(f: F, inputs: &[ArrayD<f64>])
-where
-    F: Fn(&[Var<f64>]) -> Var<f64>,
-{
-    let report = gradcheck(f, inputs);
-    assert!(report.passed(), "{report}");
-    // Every input must have been compared against at least one output.
-    assert_eq!(report.pairs.len(), inputs.len());
-}
+use common::{away_from_zero, check, positive, uniform};
+use resgrad::{concat, stack};
 
 // ---- elementwise, binary, same shape and broadcast ----
 

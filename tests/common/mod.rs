@@ -4,6 +4,7 @@
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use resgrad::ndarray::{ArrayD, IxDyn};
+use resgrad::{Var, gradcheck};
 
 /// Uniform values in [-1, 1), seeded, in the given shape.
 pub fn uniform(shape: &[usize], seed: u64) -> ArrayD<f64> {
@@ -20,4 +21,16 @@ pub fn away_from_zero(shape: &[usize], lo: f64, seed: u64) -> ArrayD<f64> {
 /// Positive values in [lo, lo + 1).
 pub fn positive(shape: &[usize], lo: f64, seed: u64) -> ArrayD<f64> {
     uniform(shape, seed).mapv(|v| v.abs() + lo)
+}
+
+/// Gradchecks `f` at `inputs` and fails with the report unless every (input, output) pair
+/// passes and every input was compared against the output.
+#[track_caller]
+pub fn check<F>(f: F, inputs: &[ArrayD<f64>])
+where
+    F: Fn(&[Var<f64>]) -> Var<f64>,
+{
+    let report = gradcheck(f, inputs);
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.pairs.len(), inputs.len());
 }
