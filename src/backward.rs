@@ -3,7 +3,12 @@
 //! Each arm receives the op's inputs `x`, its output `y` and the gradient of the loss with
 //! respect to the output, `g = dE/dy`. It returns `dE/dx_i` for each input (`None` where
 //! that input needs no gradient). The chain rule is the `g * ...` in every arm; the comment
-//! above each arm is the local derivative. `docs/derivatives.md` has the same table.
+//! above each arm is the local derivative.
+//!
+//! `docs/derivatives.md` is generated from this file: each `// ---- section ----` comment
+//! becomes a heading and the comment above each arm becomes that op's row
+//! (`tests/derivatives_doc.rs` fails when the page is out of date, and regenerates it with
+//! `RESGRAD_BLESS=1`).
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip, s};
 
@@ -28,6 +33,8 @@ pub fn backward<T: Float>(
     let want = |i: usize, f: &dyn Fn() -> ArrayD<T>| needs[i].then(f);
     let two = T::cast(2.0);
     Ok(match op {
+        // ---- leaves ----
+        // inputs, parameters and constants have no inputs: nothing to pass back
         Op::Leaf { .. } | Op::Constant => vec![],
 
         // ---- elementwise, binary (broadcast axes are summed back: reduce_to_shape) ----
@@ -309,6 +316,7 @@ pub fn backward<T: Float>(
         }
 
         // ---- ops written outside the crate ----
+        // the op's own backward, checked to return one gradient per input
         Op::Custom(c) => return custom_backward(c.as_ref(), x, y, g),
     })
 }
