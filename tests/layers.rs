@@ -399,5 +399,6 @@ fn downward_imports_and_comments_are_not_flagged() {
         "nn/planted.rs",
         "use crate::tape::Var;\n/// See [`crate::viz`].\nconst U: &str = \"http://x\"; // crate::train\n",
     );
-    assert!(bad.is_empty(), "{bad:?}");
+    let about_it: Vec<_> = bad.iter().filter(|b| b.contains("planted.rs")).collect();
+    assert!(about_it.is_empty(), "{about_it:?}");
 }
