@@ -5,6 +5,12 @@
 //! and returns [`Grads`]. Every backward rule is in one table, [`mod@backward`];
 //! [`gradcheck()`] tests any of them, or your own, against finite differences.
 //!
+//! The modules stand in layers, each importing only what stands below it (the floor plan
+//! is `docs/architecture.md`, and `tests/layers.rs` enforces it): [`arrays`] and
+//! [`kernels`] at the bottom; then the engine core, [`op`], [`mod@backward`], the tape and
+//! [`ops`]; then [`nn`] and [`models`]; then [`train`] and [`flow`], which return numbers;
+//! and [`viz`], which draws them.
+//!
 //! ```
 //! use resgrad::{Tape, ndarray::array};
 //!
