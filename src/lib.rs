@@ -22,7 +22,6 @@
 mod alloc;
 pub mod backward;
 pub mod bench;
-pub mod checkpoint;
 pub mod data;
 mod error;
 pub mod exercises;
@@ -35,7 +34,6 @@ pub mod kernels;
 pub mod models;
 pub mod nn;
 pub mod ops;
-pub mod optim;
 mod tape;
 pub mod train;
 pub mod viz;

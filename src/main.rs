@@ -127,7 +127,7 @@ type Setup = (
 
 fn degradation_setup(args: &[String]) -> Result<Setup, String> {
     use resgrad::nn::ShortcutOption;
-    use resgrad::optim::Schedule;
+    use resgrad::train::optim::Schedule;
     use resgrad::train::{DegradationConfig, Family, TrainConfig};
     let half = args.iter().any(|a| a == "--half-size");
     let (train, test) = load_data(

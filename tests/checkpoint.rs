@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
+use resgrad::Tape;
 use resgrad::models::ResNet;
 use resgrad::ndarray::{ArrayD, IxDyn};
 use resgrad::nn::{Mode, Module, ShortcutOption, rng};
-use resgrad::{Tape, checkpoint};
+use resgrad::train::checkpoint;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 fn dir(name: &str) -> PathBuf {

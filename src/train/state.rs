@@ -93,7 +93,7 @@ pub fn load_state(model: &dyn Module<f32>, run: &mut Run, path: impl AsRef<Path>
         .collect();
     let model_bytes = safetensors::serialize(model_only, None)
         .map_err(|e| Error::checkpoint(path, e.to_string()))?;
-    crate::checkpoint::load_bytes(model, &model_bytes)
+    super::checkpoint::load_bytes(model, &model_bytes)
         .map_err(|problem| Error::checkpoint(path, problem))?;
     for (p, v) in momenta {
         run.opt.set_velocity(&p, v);
