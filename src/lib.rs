@@ -35,6 +35,7 @@ pub mod models;
 pub mod nn;
 pub mod ops;
 mod tape;
+pub mod tensors;
 pub mod train;
 pub mod viz;
 
@@ -45,6 +46,7 @@ pub use gradcheck::{
 };
 pub use ops::{CustomOp, Op, RunningStats, concat, stack, try_concat, try_stack};
 pub use tape::{GradKey, Grads, Keep, NodeId, Param, Tape, Var};
+pub use tensors::{load_tensors, save_tensors};
 
 /// Re-exported so that a notebook needs only `:dep resgrad`.
 pub use ndarray;

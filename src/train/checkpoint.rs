@@ -11,105 +11,69 @@
 //! [`ResNet::torchvision`](crate::models::ResNet::torchvision), the keys and layouts are
 //! exactly torchvision's `state_dict`, so files go both ways (see `docs/checkpoints.md`).
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::rc::Rc;
 
-use ndarray::{ArrayD, IxDyn};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use ndarray::ArrayD;
 
 use crate::Float;
 use crate::error::{Error, Result};
 use crate::nn::Module;
+use crate::tensors::{self, Dtype, TensorFile};
 
 fn is_counter(name: &str) -> bool {
     name.ends_with("num_batches_tracked")
 }
 
-fn float_dtype<T: Float>() -> Dtype {
-    if T::NAME == "f32" {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    }
-}
-
-/// The little-endian bytes of one state entry, and its dtype.
-fn encode<T: Float>(name: &str, a: &ArrayD<T>) -> (Dtype, Vec<u8>) {
+/// How a state entry is stored: I64 for batch counters, else `T`'s float dtype.
+fn dtype_of<T: Float>(name: &str) -> Dtype {
     if is_counter(name) {
-        let v: Vec<u8> = a
-            .iter()
-            .flat_map(|x| (x.as_f64().round() as i64).to_le_bytes())
-            .collect();
-        (Dtype::I64, v)
-    } else if T::NAME == "f32" {
-        (
-            Dtype::F32,
-            a.iter()
-                .flat_map(|x| (x.as_f64() as f32).to_le_bytes())
-                .collect(),
-        )
+        Dtype::I64
     } else {
-        (
-            Dtype::F64,
-            a.iter().flat_map(|x| x.as_f64().to_le_bytes()).collect(),
-        )
+        Dtype::float::<T>()
     }
 }
 
-fn decode<T: Float>(view: &TensorView<'_>) -> Vec<T> {
-    let data = view.data();
-    match view.dtype() {
-        Dtype::I64 => data
-            .chunks_exact(8)
-            .map(|b| T::cast(i64::from_le_bytes(b.try_into().expect("8 bytes")) as f64))
-            .collect(),
-        Dtype::F32 => data
-            .chunks_exact(4)
-            .map(|b| T::cast(f32::from_le_bytes(b.try_into().expect("4 bytes")) as f64))
-            .collect(),
-        _ => data
-            .chunks_exact(8)
-            .map(|b| T::cast(f64::from_le_bytes(b.try_into().expect("8 bytes"))))
-            .collect(),
-    }
+/// Every parameter and buffer of `model` with its name, dtype and value, in order.
+pub(crate) fn entries<T: Float>(model: &dyn Module<T>) -> Vec<(String, Dtype, Rc<ArrayD<T>>)> {
+    model
+        .state()
+        .into_iter()
+        .map(|(name, p, _)| {
+            let dtype = dtype_of::<T>(&name);
+            (name, dtype, p.value())
+        })
+        .collect()
 }
 
 /// The safetensors bytes of every parameter and buffer of `model`.
 pub fn to_bytes<T: Float>(model: &dyn Module<T>) -> std::result::Result<Vec<u8>, String> {
-    let state = model.state();
-    let encoded: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = state
+    let entries = entries(model);
+    let refs: Vec<(&str, Dtype, &ArrayD<T>)> = entries
         .iter()
-        .map(|(name, p, _)| {
-            let (dtype, bytes) = encode(name, &p.value());
-            (name.clone(), p.shape(), dtype, bytes)
-        })
+        .map(|(n, d, a)| (n.as_str(), *d, &**a))
         .collect();
-    let views = encoded
-        .iter()
-        .map(|(name, shape, dtype, bytes)| {
-            TensorView::new(*dtype, shape.clone(), bytes)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| format!("{name}: {e}"))
-        })
-        .collect::<std::result::Result<Vec<_>, String>>()?;
-    safetensors::serialize(views, None).map_err(|e| e.to_string())
+    tensors::encode(&refs, &BTreeMap::new())
 }
 
 /// Saves every parameter and buffer of `model` to `path` (atomically: temporary file, then
 /// rename).
 pub fn save<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let bytes = to_bytes(model).map_err(|e| Error::checkpoint(path, e))?;
-    crate::io::write_atomic(path, &bytes)
-        .map_err(|e| Error::checkpoint(path, format!("could not write: {e}")))
+    let entries = entries(model);
+    let refs: Vec<(&str, Dtype, &ArrayD<T>)> = entries
+        .iter()
+        .map(|(n, d, a)| (n.as_str(), *d, &**a))
+        .collect();
+    tensors::write_file(path.as_ref(), &refs, &BTreeMap::new())
 }
 
 /// Loads every parameter and buffer of `model` from `path`. Nothing in the model changes
 /// unless the whole file checks out.
 pub fn load<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::checkpoint(path, format!("could not read: {e}")))?;
-    load_bytes(model, &bytes).map_err(|problem| Error::checkpoint(path, problem))
+    let file = tensors::read_file::<T>(path)?;
+    load_from(model, &file, |_| false).map_err(|problem| Error::checkpoint(path, problem))
 }
 
 /// Loads from safetensors bytes in memory; the error says what is wrong.
@@ -117,53 +81,53 @@ pub fn load_bytes<T: Float>(
     model: &dyn Module<T>,
     bytes: &[u8],
 ) -> std::result::Result<(), String> {
-    let file = SafeTensors::deserialize(bytes).map_err(|e| {
-        format!("not a valid safetensors file ({e}); it may be truncated or its header corrupt")
-    })?;
+    load_from(model, &tensors::decode::<T>(bytes)?, |_| false)
+}
+
+/// Checks every entry of `model` against `file` (presence, dtype, shape; no key of the
+/// file left over, except those `other` claims) and only then sets them all.
+pub(crate) fn load_from<T: Float>(
+    model: &dyn Module<T>,
+    file: &TensorFile<T>,
+    other: impl Fn(&str) -> bool,
+) -> std::result::Result<(), String> {
     let state = model.state();
     let mut new_values = Vec::with_capacity(state.len());
     for (name, param, _) in &state {
-        let view = file
-            .tensor(name)
-            .map_err(|_| format!("key `{name}` is missing from the file"))?;
-        let want = if is_counter(name) {
-            Dtype::I64
-        } else {
-            float_dtype::<T>()
-        };
-        if view.dtype() != want {
+        let (dtype, value) = file
+            .tensors
+            .get(name)
+            .ok_or_else(|| format!("key `{name}` is missing from the file"))?;
+        let want = dtype_of::<T>(name);
+        if *dtype != want {
             return Err(format!(
-                "key `{name}` has dtype {:?}, the model needs {want:?}",
-                view.dtype()
+                "key `{name}` has dtype {dtype}, the model needs {want}"
             ));
         }
-        if view.shape() != param.shape().as_slice() {
+        if value.shape() != param.shape().as_slice() {
             return Err(format!(
                 "key `{name}` has shape {:?}, the model needs {:?}",
-                view.shape(),
+                value.shape(),
                 param.shape()
             ));
         }
-        let values = ArrayD::from_shape_vec(IxDyn(view.shape()), decode::<T>(&view))
-            .map_err(|e| format!("key `{name}`: {e}"))?;
-        new_values.push((param.clone(), values));
+        new_values.push((param, value));
     }
-    let expected: std::collections::HashSet<&str> =
-        state.iter().map(|(n, _, _)| n.as_str()).collect();
-    let mut unexpected: Vec<&str> = file
-        .names()
-        .into_iter()
-        .filter(|n| !expected.contains(n))
+    let expected: HashSet<&str> = state.iter().map(|(n, _, _)| n.as_str()).collect();
+    let unexpected: Vec<&str> = file
+        .tensors
+        .keys()
+        .map(String::as_str)
+        .filter(|n| !expected.contains(n) && !other(n))
         .collect();
     if !unexpected.is_empty() {
-        unexpected.sort_unstable();
         return Err(format!(
             "the file has keys the model does not: {} (is it for another architecture, or the other stride placement?)",
             unexpected.join(", ")
         ));
     }
-    for (param, values) in new_values {
-        param.set(values);
+    for (param, value) in new_values {
+        param.set(value.clone());
     }
     Ok(())
 }
