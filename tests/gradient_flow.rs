@@ -8,8 +8,8 @@
 use resgrad::flow::{boundary_gradients, gaussian, nearby_gradient_cosine, ratio};
 use resgrad::models::Mlp;
 use resgrad::ndarray::ArrayD;
-use resgrad::nn::{Init, MlpNorm, Mode, Module, ResidualMlpBlock, Role, Sequential, rng};
-use resgrad::{CustomOp, Param, Var};
+use resgrad::nn::{Init, MlpNorm, Mode, Module, ResidualMlpBlock, Sequential, rng};
+use resgrad::{CustomOp, Var};
 
 const WIDTH: usize = 64;
 const BATCH: usize = 64;
@@ -64,11 +64,8 @@ impl Module<f64> for Rewired<'_> {
     fn forward(&self, x: &Var<f64>, mode: Mode) -> Var<f64> {
         x.apply(ResidualAdd(self.1), &[&self.0.branch(x, mode)])
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<f64>, Role)) {
-        self.0.visit(f)
-    }
-    fn summarize(&self, input: &[usize], s: &mut resgrad::models::Summary) -> Vec<usize> {
-        self.0.summarize(input, s)
+    fn children(&self) -> Vec<(String, &dyn Module<f64>)> {
+        self.0.children()
     }
 }
 

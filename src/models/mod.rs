@@ -3,14 +3,12 @@
 
 mod mlp;
 mod resnet;
-mod summary;
 
 pub use mlp::Mlp;
 pub use resnet::{Block, PlainNet, ResNet};
-pub use summary::{Summary, SummaryRow, human, thousands};
 
 use crate::error::{Error, Result};
-use crate::nn::{BasicBlock, Bottleneck, Module, ShortcutOption, StridePlacement, rng};
+use crate::nn::{BasicBlock, Bottleneck, Module, ShortcutOption, StridePlacement, Summary, rng};
 
 /// A network by name, with the input side it expects (32 for CIFAR, 224 for ImageNet):
 /// `resnet18|34|50|101|152` (ImageNet), `resnetN` for `N = 6n + 2` (CIFAR), `plainN`

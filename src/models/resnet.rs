@@ -1,12 +1,11 @@
 //! ResNets and plain nets: CIFAR (He et al. 2015 §4.2) and ImageNet (Table 1).
 
-use super::Summary;
 use crate::error::{Error, Result};
 use crate::nn::{
     BasicBlock, BatchNorm2d, Bottleneck, Conv2d, GlobalAvgPool, Init, Linear, MaxPool2d, Mode,
-    Module, PreActBlock, Rng, Role, ShortcutOption, StridePlacement, rng, visit_child,
+    Module, PreActBlock, Rng, ShapeFlow, ShortcutOption, StridePlacement, Summary, rng,
 };
-use crate::{Float, Param, Var};
+use crate::{Float, Var};
 
 /// One block of a network.
 pub enum Block<T: Float = f32> {
@@ -32,11 +31,11 @@ impl<T: Float> Module<T> for Block<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         self.module().forward(x, mode)
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        self.module().visit(f)
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        self.module().children()
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        self.module().summarize(input, summary)
+    fn shape_flow(&self) -> ShapeFlow {
+        self.module().shape_flow()
     }
 }
 
@@ -291,9 +290,11 @@ impl<T: Float> ResNet<T> {
         self
     }
 
-    /// The summary for one image of `hw x hw` pixels (32 for CIFAR, 224 for ImageNet).
+    /// The summary for one image of `hw x hw` pixels (32 for CIFAR, 224 for ImageNet),
+    /// with as many channels as the first conv takes (3 for RGB, 1 for Fashion-MNIST).
     pub fn summary(&self, hw: usize) -> Summary {
-        Summary::of(&self.name, self, &[1, 3, hw, hw])
+        let channels = self.conv1.weight.shape()[1];
+        Summary::of(&self.name, self, &[1, channels, hw, hw])
     }
 
     /// The stem: the first conv, with batch norm, ReLU and max pooling where the network
@@ -335,38 +336,26 @@ impl<T: Float> Module<T> for ResNet<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         self.fc.forward(&self.features(x, mode), mode)
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("conv1", &self.conv1, f);
+    /// `conv1`, `bn1`, `maxpool`, `layer1.0` ... `layerK.M`, `bn_final`, `avgpool`, `fc`,
+    /// each where the network has it: torchvision's names.
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        let mut c: Vec<(String, &dyn Module<T>)> = vec![("conv1".into(), &self.conv1)];
         if let Some(bn) = &self.bn1 {
-            visit_child("bn1", bn, f);
-        }
-        for (i, stage) in self.stages.iter().enumerate() {
-            for (j, block) in stage.iter().enumerate() {
-                visit_child(&format!("layer{}.{j}", i + 1), block, f);
-            }
-        }
-        if let Some(bn) = &self.final_bn {
-            visit_child("bn_final", bn, f);
-        }
-        visit_child("fc", &self.fc, f);
-    }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let mut s = summary.child("conv1", &self.conv1, input);
-        if let Some(bn) = &self.bn1 {
-            s = summary.child("bn1", bn, &s);
+            c.push(("bn1".into(), bn));
         }
         if let Some(p) = &self.maxpool {
-            s = summary.child::<T>("maxpool", p, &s);
+            c.push(("maxpool".into(), p));
         }
         for (i, stage) in self.stages.iter().enumerate() {
             for (j, block) in stage.iter().enumerate() {
-                s = summary.child(&format!("layer{}.{j}", i + 1), block, &s);
+                c.push((format!("layer{}.{j}", i + 1), block));
             }
         }
         if let Some(bn) = &self.final_bn {
-            s = summary.child("bn_final", bn, &s);
+            c.push(("bn_final".into(), bn));
         }
-        s = summary.child::<T>("avgpool", &GlobalAvgPool, &s);
-        summary.child("fc", &self.fc, &s)
+        c.push(("avgpool".into(), &GlobalAvgPool));
+        c.push(("fc".into(), &self.fc));
+        c
     }
 }

@@ -3,27 +3,50 @@
 //! He et al. 2015: a block learns the residual `F(x) = H(x) - x` and outputs `F(x) + x`;
 //! if the identity is optimal, the block only has to drive `F` to zero.
 
-use super::{BatchNorm2d, Conv2d, Init, Linear, Mode, Module, Rng, Role, visit_child};
-use crate::models::Summary;
-use crate::{Float, Param, Var};
+use super::{BatchNorm2d, Conv2d, Init, LayerInfo, Linear, Mode, Module, Rng, ShapeFlow};
+use crate::{Float, Var};
 
 /// The shortcut of a residual block, He et al. 2015 §3.3 and §4.1.
 pub enum Shortcut<T: Float = f32> {
     /// `y = F(x) + x`: same shape in and out.
     Identity,
-    /// Option A: subsample with `stride` and pad the channels with zeros up to
-    /// `out_channels`. No parameters.
-    ZeroPad {
-        /// Channels out.
-        out_channels: usize,
-        /// Subsampling step (1 or 2).
-        stride: usize,
-    },
+    /// Option A: subsample with `stride` and pad the channels with zeros. No parameters.
+    /// Named `shortcut` in a summary.
+    ZeroPad(ZeroPad),
     /// Options B and C: `y = F(x) + W_s x`, `W_s` a 1x1 conv with stride, then batch norm.
     /// Named `downsample.0` and `downsample.1`, as torchvision names them.
     Projection(Box<(Conv2d<T>, BatchNorm2d<T>)>),
     /// The plain block: the same `F`, no shortcut at all.
     None,
+}
+
+/// The parameter-free shortcut of option A: keep every `stride`-th pixel and pad the
+/// channels with zeros up to `out_channels` (He et al. 2015 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZeroPad {
+    /// Channels out.
+    pub out_channels: usize,
+    /// Subsampling step (1 or 2).
+    pub stride: usize,
+}
+
+impl<T: Float> Module<T> for ZeroPad {
+    #[track_caller]
+    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        x.zero_pad_shortcut_stride(self.out_channels, self.stride)
+    }
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
+        Some(LayerInfo {
+            layer: "ZeroPad (option A)".into(),
+            output: vec![
+                input[0],
+                self.out_channels,
+                input[2].div_ceil(self.stride),
+                input[3].div_ceil(self.stride),
+            ],
+            macs: 0,
+        })
+    }
 }
 
 /// Which shortcut a network uses (He et al. 2015, §4.1).
@@ -59,10 +82,10 @@ impl<T: Float> Shortcut<T> {
             ShortcutOption::None => Shortcut::None,
             ShortcutOption::C => projection(rng),
             ShortcutOption::B if changes => projection(rng),
-            ShortcutOption::A if changes => Shortcut::ZeroPad {
+            ShortcutOption::A if changes => Shortcut::ZeroPad(ZeroPad {
                 out_channels: cout,
                 stride,
-            },
+            }),
             _ => Shortcut::Identity,
         }
     }
@@ -72,43 +95,37 @@ impl<T: Float> Shortcut<T> {
     pub fn apply(&self, x: &Var<T>, mode: Mode) -> Option<Var<T>> {
         match self {
             Shortcut::Identity => Some(x.clone()),
-            Shortcut::ZeroPad {
-                out_channels,
-                stride,
-            } => Some(x.zero_pad_shortcut_stride(*out_channels, *stride)),
+            Shortcut::ZeroPad(z) => Some(z.forward(x, mode)),
             Shortcut::Projection(p) => Some(p.1.forward(&p.0.forward(x, mode), mode)),
             Shortcut::None => None,
         }
     }
 
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        if let Shortcut::Projection(p) = self {
-            visit_child("downsample.0", &p.0, f);
-            visit_child("downsample.1", &p.1, f);
-        }
-    }
-
-    fn summarize(&self, input: &[usize], summary: &mut Summary) {
+    /// The shortcut's layers as children of its block: `downsample.0` and `downsample.1`
+    /// for a projection (torchvision's names), `shortcut` for option A's zero padding,
+    /// nothing for the identity or the plain block.
+    pub fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         match self {
-            Shortcut::Projection(p) => {
-                let s = summary.child("downsample.0", &p.0, input);
-                summary.child("downsample.1", &p.1, &s);
-            }
-            Shortcut::ZeroPad {
-                out_channels,
-                stride,
-            } => {
-                let out = vec![
-                    input[0],
-                    *out_channels,
-                    input[2].div_ceil(*stride),
-                    input[3].div_ceil(*stride),
-                ];
-                summary.named_row("shortcut", "ZeroPad (option A)", &out, 0, 0);
-            }
-            Shortcut::Identity | Shortcut::None => {}
+            Shortcut::Projection(p) => vec![
+                ("downsample.0".into(), &p.0 as &dyn Module<T>),
+                ("downsample.1".into(), &p.1),
+            ],
+            Shortcut::ZeroPad(z) => vec![("shortcut".into(), z as &dyn Module<T>)],
+            Shortcut::Identity | Shortcut::None => Vec::new(),
         }
     }
+}
+
+/// A residual block's children: its branch (named), then its shortcut's layers.
+fn with_shortcut<'a, T: Float>(
+    branch: Vec<(&str, &'a dyn Module<T>)>,
+    shortcut: &'a Shortcut<T>,
+) -> Vec<(String, &'a dyn Module<T>)> {
+    branch
+        .into_iter()
+        .map(|(n, m)| (n.to_string(), m))
+        .chain(shortcut.children())
+        .collect()
 }
 
 /// Adds the (scaled) shortcut to the branch: `F(x) + lambda * shortcut(x)`.
@@ -168,20 +185,19 @@ impl<T: Float> Module<T> for BasicBlock<T> {
         let f = self.branch(x, mode);
         add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("conv1", &self.conv1, f);
-        visit_child("bn1", &self.bn1, f);
-        visit_child("conv2", &self.conv2, f);
-        visit_child("bn2", &self.bn2, f);
-        self.shortcut.visit(f);
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        with_shortcut(
+            vec![
+                ("conv1", &self.conv1 as &dyn Module<T>),
+                ("bn1", &self.bn1),
+                ("conv2", &self.conv2),
+                ("bn2", &self.bn2),
+            ],
+            &self.shortcut,
+        )
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let s = summary.child("conv1", &self.conv1, input);
-        let s = summary.child("bn1", &self.bn1, &s);
-        let s = summary.child("conv2", &self.conv2, &s);
-        let s = summary.child("bn2", &self.bn2, &s);
-        self.shortcut.summarize(input, summary);
-        s
+    fn shape_flow(&self) -> ShapeFlow {
+        ShapeFlow::Residual { branch: 4 }
     }
 }
 
@@ -255,29 +271,21 @@ impl<T: Float> Module<T> for Bottleneck<T> {
         let f = self.bn3.forward(&self.conv3.forward(&h, mode), mode);
         add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("conv1", &self.conv1, f);
-        visit_child("bn1", &self.bn1, f);
-        visit_child("conv2", &self.conv2, f);
-        visit_child("bn2", &self.bn2, f);
-        visit_child("conv3", &self.conv3, f);
-        visit_child("bn3", &self.bn3, f);
-        self.shortcut.visit(f);
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        with_shortcut(
+            vec![
+                ("conv1", &self.conv1 as &dyn Module<T>),
+                ("bn1", &self.bn1),
+                ("conv2", &self.conv2),
+                ("bn2", &self.bn2),
+                ("conv3", &self.conv3),
+                ("bn3", &self.bn3),
+            ],
+            &self.shortcut,
+        )
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let mut s = input.to_vec();
-        for (name, m) in [
-            ("conv1", &self.conv1 as &dyn Module<T>),
-            ("bn1", &self.bn1),
-            ("conv2", &self.conv2),
-            ("bn2", &self.bn2),
-            ("conv3", &self.conv3),
-            ("bn3", &self.bn3),
-        ] {
-            s = summary.child(name, m, &s);
-        }
-        self.shortcut.summarize(input, summary);
-        s
+    fn shape_flow(&self) -> ShapeFlow {
+        ShapeFlow::Residual { branch: 6 }
     }
 }
 
@@ -294,6 +302,8 @@ pub struct PreActBlock<T: Float = f32> {
     pub conv2: Conv2d<T>,
     /// The shortcut; a projection reads the pre-activated input.
     pub shortcut: Shortcut<T>,
+    /// A scale lambda on the shortcut (He et al. 2016 eq. 8); 1 by default.
+    pub shortcut_scale: f64,
 }
 
 impl<T: Float> PreActBlock<T> {
@@ -311,6 +321,7 @@ impl<T: Float> PreActBlock<T> {
             bn2: BatchNorm2d::new(cout),
             conv2: Conv2d::new(cout, cout, 3, 1, 1, false, Init::HeNormal, rng),
             shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            shortcut_scale: 1.0,
         }
     }
 }
@@ -324,22 +335,21 @@ impl<T: Float> Module<T> for PreActBlock<T> {
         };
         let h = self.conv1.forward(&pre, mode);
         let f = self.conv2.forward(&self.bn2.forward(&h, mode).relu(), mode);
-        add_shortcut(f, shortcut, 1.0)
+        add_shortcut(f, shortcut, self.shortcut_scale)
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("bn1", &self.bn1, f);
-        visit_child("conv1", &self.conv1, f);
-        visit_child("bn2", &self.bn2, f);
-        visit_child("conv2", &self.conv2, f);
-        self.shortcut.visit(f);
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        with_shortcut(
+            vec![
+                ("bn1", &self.bn1 as &dyn Module<T>),
+                ("conv1", &self.conv1),
+                ("bn2", &self.bn2),
+                ("conv2", &self.conv2),
+            ],
+            &self.shortcut,
+        )
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let s = summary.child("bn1", &self.bn1, input);
-        let s = summary.child("conv1", &self.conv1, &s);
-        let s = summary.child("bn2", &self.bn2, &s);
-        let s = summary.child("conv2", &self.conv2, &s);
-        self.shortcut.summarize(input, summary);
-        s
+    fn shape_flow(&self) -> ShapeFlow {
+        ShapeFlow::Residual { branch: 4 }
     }
 }
 
@@ -369,6 +379,9 @@ pub struct ResidualMlpBlock<T: Float = f32> {
     pub branch_scale: f64,
     /// Whether `x` is added back (false: the same branch as a plain two-layer block).
     pub skip: bool,
+    /// A scale lambda on the skip, `y = s F(x) + lambda x` (He et al. 2016 eq. 8); 1 by
+    /// default. Ignored without the skip.
+    pub shortcut_scale: f64,
 }
 
 impl<T: Float> ResidualMlpBlock<T> {
@@ -382,6 +395,7 @@ impl<T: Float> ResidualMlpBlock<T> {
             norm,
             branch_scale: 1.0,
             skip: true,
+            shortcut_scale: 1.0,
         }
     }
 
@@ -411,28 +425,26 @@ impl<T: Float> ResidualMlpBlock<T> {
 impl<T: Float> Module<T> for ResidualMlpBlock<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         let f = self.branch(x, mode);
-        let y = if self.skip { f + x } else { f };
+        let y = if self.skip {
+            add_shortcut(f, Some(x.clone()), self.shortcut_scale)
+        } else {
+            f
+        };
         if self.norm == MlpNorm::Post {
             y.relu()
         } else {
             y
         }
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("fc1", &self.fc1, f);
-        visit_child("fc2", &self.fc2, f);
+    /// `fc1`, `fc2`, then `bn1`, `bn2` if any. All have the block's width, so shapes
+    /// flow as a plain sequence whatever the norm's placement.
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        let mut c: Vec<(String, &dyn Module<T>)> =
+            vec![("fc1".into(), &self.fc1), ("fc2".into(), &self.fc2)];
         if let Some((b1, b2)) = &self.bns {
-            visit_child("bn1", b1, f);
-            visit_child("bn2", b2, f);
+            c.push(("bn1".into(), b1));
+            c.push(("bn2".into(), b2));
         }
-    }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let s = summary.child("fc1", &self.fc1, input);
-        let s = summary.child("fc2", &self.fc2, &s);
-        if let Some((b1, b2)) = &self.bns {
-            summary.child("bn1", b1, &s);
-            summary.child("bn2", b2, &s);
-        }
-        s
+        c
     }
 }
