@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use resgrad::Tape;
-use resgrad::models::ResNet;
+use resgrad::models::{CifarSpec, ResNet};
 use resgrad::ndarray::{ArrayD, IxDyn};
-use resgrad::nn::{Mode, Module, ShortcutOption, rng};
+use resgrad::nn::{Mode, Module, ShortcutOption};
 use resgrad::train::checkpoint;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
@@ -17,7 +17,10 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn net(seed: u64) -> ResNet {
-    ResNet::try_cifar(20, ShortcutOption::B, false, &mut rng(seed)).unwrap()
+    CifarSpec::resnet(20, ShortcutOption::B)
+        .seed(seed)
+        .build()
+        .unwrap()
 }
 
 /// Every parameter and buffer, as (name, values).
@@ -236,7 +239,7 @@ fn named_tensors_round_trip_bit_exact_in_f32_and_f64() {
     assert_eq!(back["b"], b);
 
     let x = ArrayD::<f64>::from_shape_fn(IxDyn(&[5]), |ix| 1.0 / (ix[0] as f64 + 3.0));
-    let names = vec![String::from("layer.x")];
+    let names = [String::from("layer.x")];
     resgrad::save_tensors(d.join("f64.safetensors"), &[(&names[0], &x)]).unwrap();
     let back = resgrad::load_tensors::<f64>(d.join("f64.safetensors")).unwrap();
     assert_eq!(back["layer.x"].as_slice().unwrap(), x.as_slice().unwrap());

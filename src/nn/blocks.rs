@@ -62,8 +62,41 @@ pub enum ShortcutOption {
     None,
 }
 
+impl std::fmt::Display for ShortcutOption {
+    /// `A`, `B`, `C`, or `none` for the plain network.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ShortcutOption::A => "A",
+            ShortcutOption::B => "B",
+            ShortcutOption::C => "C",
+            ShortcutOption::None => "none",
+        })
+    }
+}
+
+impl std::str::FromStr for ShortcutOption {
+    type Err = String;
+
+    /// `A`, `B` or `C` in either case (and `none`, the plain network's); any other text
+    /// is an error that lists the options.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "A" => Ok(ShortcutOption::A),
+            "B" => Ok(ShortcutOption::B),
+            "C" => Ok(ShortcutOption::C),
+            "NONE" => Ok(ShortcutOption::None),
+            _ => Err(format!(
+                "unknown shortcut option `{s}`; the options are A (identity, zero-padding \
+                 where the shape changes), B (projections where the shape changes) and C \
+                 (projections everywhere), He et al. 2015 §4.1"
+            )),
+        }
+    }
+}
+
 impl<T: Float> Shortcut<T> {
     /// The shortcut `option` gives a block from `cin` to `cout` channels with `stride`.
+    /// A projection's 1x1 conv is He-initialised.
     pub fn for_option(
         option: ShortcutOption,
         cin: usize,
@@ -71,10 +104,20 @@ impl<T: Float> Shortcut<T> {
         stride: usize,
         rng: &mut Rng,
     ) -> Self {
+        Self::for_option_init(option, (cin, cout, stride), Init::HeNormal, rng)
+    }
+
+    /// [`Shortcut::for_option`] with the projection's conv drawn from `init`.
+    pub(crate) fn for_option_init(
+        option: ShortcutOption,
+        (cin, cout, stride): (usize, usize, usize),
+        init: Init,
+        rng: &mut Rng,
+    ) -> Self {
         let changes = stride != 1 || cin != cout;
         let projection = |rng: &mut Rng| {
             Shortcut::Projection(Box::new((
-                Conv2d::new(cin, cout, 1, stride, 0, false, Init::HeNormal, rng),
+                Conv2d::new(cin, cout, 1, stride, 0, false, init, rng),
                 BatchNorm2d::new(cout),
             )))
         };
@@ -128,6 +171,15 @@ fn with_shortcut<'a, T: Float>(
         .collect()
 }
 
+/// `f` times `scale` (no op recorded for 1).
+fn scaled<T: Float>(f: Var<T>, scale: f64) -> Var<T> {
+    if scale == 1.0 {
+        f
+    } else {
+        f.scale(T::cast(scale))
+    }
+}
+
 /// Adds the (scaled) shortcut to the branch: `F(x) + lambda * shortcut(x)`.
 fn add_shortcut<T: Float>(branch: Var<T>, shortcut: Option<Var<T>>, lambda: f64) -> Var<T> {
     match shortcut {
@@ -150,12 +202,14 @@ pub struct BasicBlock<T: Float = f32> {
     pub bn2: BatchNorm2d<T>,
     /// The shortcut.
     pub shortcut: Shortcut<T>,
+    /// A scale on the branch, `y = relu(s F(x) + lambda shortcut(x))`; 1 by default.
+    pub branch_scale: f64,
     /// A scale lambda on the shortcut (He et al. 2016 eq. 8); 1 by default.
     pub shortcut_scale: f64,
 }
 
 impl<T: Float> BasicBlock<T> {
-    /// A block from `cin` to `cout` channels; `stride` 2 halves the map.
+    /// A block from `cin` to `cout` channels; `stride` 2 halves the map. He init.
     pub fn new(
         cin: usize,
         cout: usize,
@@ -163,20 +217,34 @@ impl<T: Float> BasicBlock<T> {
         option: ShortcutOption,
         rng: &mut Rng,
     ) -> Self {
+        Self::with_init((cin, cout, stride), option, Init::HeNormal, rng)
+    }
+
+    /// [`BasicBlock::new`] with every conv drawn from `init`.
+    pub(crate) fn with_init(
+        (cin, cout, stride): (usize, usize, usize),
+        option: ShortcutOption,
+        init: Init,
+        rng: &mut Rng,
+    ) -> Self {
         BasicBlock {
-            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, Init::HeNormal, rng),
+            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, init, rng),
             bn1: BatchNorm2d::new(cout),
-            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, Init::HeNormal, rng),
+            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, init, rng),
             bn2: BatchNorm2d::new(cout),
-            shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, rng),
+            branch_scale: 1.0,
             shortcut_scale: 1.0,
         }
     }
 
-    /// The residual branch `F(x)`, before the addition.
+    /// The residual branch `s F(x)`, before the addition.
     pub fn branch(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         let h = self.bn1.forward(&self.conv1.forward(x, mode), mode).relu();
-        self.bn2.forward(&self.conv2.forward(&h, mode), mode)
+        scaled(
+            self.bn2.forward(&self.conv2.forward(&h, mode), mode),
+            self.branch_scale,
+        )
     }
 }
 
@@ -229,6 +297,8 @@ pub struct Bottleneck<T: Float = f32> {
     pub bn3: BatchNorm2d<T>,
     /// The shortcut.
     pub shortcut: Shortcut<T>,
+    /// A scale on the branch; 1 by default.
+    pub branch_scale: f64,
     /// A scale lambda on the shortcut; 1 by default.
     pub shortcut_scale: f64,
 }
@@ -259,6 +329,7 @@ impl<T: Float> Bottleneck<T> {
             conv3: Conv2d::new(width, cout, 1, 1, 0, false, Init::HeNormal, rng),
             bn3: BatchNorm2d::new(cout),
             shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            branch_scale: 1.0,
             shortcut_scale: 1.0,
         }
     }
@@ -268,7 +339,10 @@ impl<T: Float> Module<T> for Bottleneck<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         let h = self.bn1.forward(&self.conv1.forward(x, mode), mode).relu();
         let h = self.bn2.forward(&self.conv2.forward(&h, mode), mode).relu();
-        let f = self.bn3.forward(&self.conv3.forward(&h, mode), mode);
+        let f = scaled(
+            self.bn3.forward(&self.conv3.forward(&h, mode), mode),
+            self.branch_scale,
+        );
         add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
@@ -302,12 +376,14 @@ pub struct PreActBlock<T: Float = f32> {
     pub conv2: Conv2d<T>,
     /// The shortcut; a projection reads the pre-activated input.
     pub shortcut: Shortcut<T>,
+    /// A scale on the branch, `y = s F(x) + lambda shortcut(x)`; 1 by default.
+    pub branch_scale: f64,
     /// A scale lambda on the shortcut (He et al. 2016 eq. 8); 1 by default.
     pub shortcut_scale: f64,
 }
 
 impl<T: Float> PreActBlock<T> {
-    /// A pre-activation block from `cin` to `cout` channels.
+    /// A pre-activation block from `cin` to `cout` channels. He init.
     pub fn new(
         cin: usize,
         cout: usize,
@@ -315,12 +391,23 @@ impl<T: Float> PreActBlock<T> {
         option: ShortcutOption,
         rng: &mut Rng,
     ) -> Self {
+        Self::with_init((cin, cout, stride), option, Init::HeNormal, rng)
+    }
+
+    /// [`PreActBlock::new`] with every conv drawn from `init`.
+    pub(crate) fn with_init(
+        (cin, cout, stride): (usize, usize, usize),
+        option: ShortcutOption,
+        init: Init,
+        rng: &mut Rng,
+    ) -> Self {
         PreActBlock {
             bn1: BatchNorm2d::new(cin),
-            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, Init::HeNormal, rng),
+            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, init, rng),
             bn2: BatchNorm2d::new(cout),
-            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, Init::HeNormal, rng),
-            shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, init, rng),
+            shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, rng),
+            branch_scale: 1.0,
             shortcut_scale: 1.0,
         }
     }
@@ -335,7 +422,7 @@ impl<T: Float> Module<T> for PreActBlock<T> {
         };
         let h = self.conv1.forward(&pre, mode);
         let f = self.conv2.forward(&self.bn2.forward(&h, mode).relu(), mode);
-        add_shortcut(f, shortcut, self.shortcut_scale)
+        add_shortcut(scaled(f, self.branch_scale), shortcut, self.shortcut_scale)
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         with_shortcut(
@@ -414,11 +501,7 @@ impl<T: Float> ResidualMlpBlock<T> {
             }
             _ => self.fc2.forward(&self.fc1.forward(x, mode).relu(), mode),
         };
-        if self.branch_scale == 1.0 {
-            f
-        } else {
-            f.scale(T::cast(self.branch_scale))
-        }
+        scaled(f, self.branch_scale)
     }
 }
 
