@@ -21,9 +21,8 @@
 //! (a truncated or corrupt file, a dtype other than the one asked for) instead of
 //! panicking.
 //!
-//! Model checkpoints ([`train::checkpoint`](crate::train::checkpoint)) and training states
-//! ([`train::save_state`](crate::train::save_state)) are written and read by this same
-//! encoder and decoder.
+//! Model checkpoints (`train::checkpoint`) and training states (`train::save_state`) are
+//! written and read by this same encoder and decoder.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
