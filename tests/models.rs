@@ -8,7 +8,7 @@ use resgrad::nn::{Init, MlpNorm, Mode, Module, Role, ShortcutOption, StridePlace
 
 #[test]
 fn cifar_parameter_counts_match_the_paper_exactly() {
-    // He et al. 2015 Table 6, counted exactly for option A (SCIENCE.md).
+    // He et al. 2015 Table 6, counted exactly for option A.
     for (depth, params) in [
         (20, 269_722),
         (32, 464_154),

@@ -472,7 +472,7 @@ pub struct ResidualMlpBlock<T: Float = f32> {
 }
 
 impl<T: Float> ResidualMlpBlock<T> {
-    /// A block of `width` units, weights by `init`, no biases (as SCIENCE.md's set-up).
+    /// A block of `width` units, weights by `init`, no biases (the gradient-flow experiments' set-up).
     pub fn new(width: usize, norm: MlpNorm, init: Init, rng: &mut Rng) -> Self {
         ResidualMlpBlock {
             fc1: Linear::new(width, width, false, init, rng),
