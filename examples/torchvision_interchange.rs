@@ -3,10 +3,11 @@
 //!
 //!     cargo run --release --example torchvision_interchange -- DIR
 
+use resgrad::Tape;
 use resgrad::models::ResNet;
 use resgrad::ndarray::{ArrayD, IxDyn};
 use resgrad::nn::{Mode, Module, rng};
-use resgrad::{Tape, checkpoint};
+use resgrad::train::checkpoint;
 
 fn read_f32(path: &str) -> Vec<f32> {
     std::fs::read(path)

@@ -307,11 +307,11 @@ layer directly. We measure `||dE/dx_l||` through deep plain and residual MLPs.
 """),
     code(DEP),
     code("""
-use resgrad::models::Mlp;
-use resgrad::nn::{Init, MlpNorm};
+use resgrad::models::MlpSpec;
+use resgrad::nn::Init;
 use resgrad::flow;
-let plain = Mlp::plain::<f64>(64, 50, false, Init::GlorotNormal, 0);
-let residual = Mlp::residual::<f64>(64, 25, MlpNorm::None, Init::HeNormal, 0.2, true, 0);
+let plain = MlpSpec::plain(64, 50).init(Init::GlorotNormal).build::<f64>();
+let residual = MlpSpec::residual(64, 50).branch_scale(0.2).build::<f64>();
 (flow::ratio(&plain.blocks(), 64, 64, 0), flow::ratio(&residual.blocks(), 64, 64, 0))
 """),
     code("""
@@ -346,11 +346,10 @@ unrelated, like white noise; in residual nets they stay correlated.
 """),
     code(DEP),
     code("""
-use resgrad::models::Mlp;
-use resgrad::nn::{Init, MlpNorm};
+use resgrad::models::MlpSpec;
 use resgrad::flow;
-let plain = Mlp::plain::<f64>(64, 50, true, Init::HeNormal, 5);
-let res = Mlp::residual::<f64>(64, 25, MlpNorm::None, Init::HeNormal, 0.2, true, 5);
+let plain = MlpSpec::plain(64, 50).batch_norm(true).seed(5).build::<f64>();
+let res = MlpSpec::residual(64, 50).branch_scale(0.2).seed(5).build::<f64>();
 let gp = flow::gradient_over_grid(&plain.blocks(), 64, 256, 5);
 let gr = flow::gradient_over_grid(&res.blocks(), 64, 256, 5);
 (gp.len(), flow::autocorrelation(&gp, 1)[1], flow::autocorrelation(&gr, 1)[1])
@@ -437,7 +436,7 @@ resgrad::viz::bar_chart(
     code("""
 use resgrad::models::ResNet;
 let r34: ResNet = ResNet::resnet34();
-let r50: ResNet = ResNet::resnet50();
+let r50: ResNet = ResNet::resnet50_v1();
 let (s34, s50) = (r34.summary(224), r50.summary(224));
 println!("ResNet-34: {} params, {:.2} G multiply-adds", s34.total_params(), s34.total_macs() as f64 / 1e9);
 println!("ResNet-50: {} params, {:.2} G multiply-adds", s50.total_params(), s50.total_macs() as f64 / 1e9);

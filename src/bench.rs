@@ -314,7 +314,7 @@ pub fn peak_rss_mib() -> Option<f64> {
 pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
     use crate::models::ResNet;
     use crate::nn::{Mode, Module, ShortcutOption};
-    use crate::optim::Sgd;
+    use crate::train::optim::Sgd;
     let model: ResNet = ResNet::cifar(depth, ShortcutOption::A);
     let params = model.parameters();
     let mut opt = Sgd::new(0.1).momentum(0.9).weight_decay(1e-4);

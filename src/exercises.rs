@@ -16,7 +16,7 @@ use crate::nn::{
     Bottleneck, Init, MlpNorm, Mode, Module, PreActBlock, ResidualMlpBlock, ShortcutOption,
     StridePlacement, rng,
 };
-use crate::optim::Sgd;
+use crate::train::optim::Sgd;
 use crate::{CustomOp, Grads, Param, Tape, Var, gradcheck};
 
 /// What a checker found.

@@ -29,7 +29,6 @@ pub mod alloc;
 pub mod arrays;
 pub mod backward;
 pub mod bench;
-pub mod checkpoint;
 pub mod data;
 mod error;
 pub mod exercises;
@@ -42,8 +41,8 @@ pub mod models;
 pub mod nn;
 pub mod op;
 pub mod ops;
-pub mod optim;
 mod tape;
+pub mod tensors;
 pub mod train;
 pub mod viz;
 
@@ -56,6 +55,7 @@ pub use gradcheck::{
 pub use op::{CustomOp, Op};
 pub use ops::{RunningStats, concat, stack, try_concat, try_stack};
 pub use tape::{GradKey, Grads, Keep, NodeId, NodeView, Param, Tape, Var};
+pub use tensors::{load_tensors, save_tensors};
 
 /// Re-exported so that a notebook needs only `:dep resgrad`.
 pub use ndarray;

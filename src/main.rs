@@ -127,7 +127,7 @@ type Setup = (
 
 fn degradation_setup(args: &[String]) -> Result<Setup, String> {
     use resgrad::nn::ShortcutOption;
-    use resgrad::optim::Schedule;
+    use resgrad::train::optim::Schedule;
     use resgrad::train::{DegradationConfig, Family, TrainConfig};
     let half = args.iter().any(|a| a == "--half-size");
     let (train, test) = load_data(
@@ -417,10 +417,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 "block (per pixel of output)", "multiply-adds", "parameters"
             );
             for (name, macs, params) in resgrad::models::compare_blocks() {
-                let (m, p) = (
-                    resgrad::models::thousands(macs),
-                    resgrad::models::thousands(params),
-                );
+                let (m, p) = (resgrad::nn::thousands(macs), resgrad::nn::thousands(params));
                 println!("{name:<58} {m:>16} {p:>12}");
             }
             println!(

@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use resgrad::models::ResNet;
+use resgrad::Tape;
+use resgrad::models::{CifarSpec, ResNet};
 use resgrad::ndarray::{ArrayD, IxDyn};
-use resgrad::nn::{Mode, Module, ShortcutOption, rng};
-use resgrad::{Tape, checkpoint};
+use resgrad::nn::{Mode, Module, ShortcutOption};
+use resgrad::train::checkpoint;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 fn dir(name: &str) -> PathBuf {
@@ -16,7 +17,10 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn net(seed: u64) -> ResNet {
-    ResNet::try_cifar(20, ShortcutOption::B, false, &mut rng(seed)).unwrap()
+    CifarSpec::resnet(20, ShortcutOption::B)
+        .seed(seed)
+        .build()
+        .unwrap()
 }
 
 /// Every parameter and buffer, as (name, values).
@@ -215,4 +219,90 @@ fn a_failed_save_leaves_the_previous_checkpoint_whole() {
         .filter(|e| e.file_name() != "model.safetensors")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+// Named tensors that are not a model: the same encoder and decoder as checkpoints.
+
+#[test]
+fn named_tensors_round_trip_bit_exact_in_f32_and_f64() {
+    let d = dir("tensors");
+    let w = ArrayD::<f32>::from_shape_fn(IxDyn(&[2, 3, 4]), |ix| {
+        (ix[0] as f32 - 0.7) * (ix[1] as f32 + 0.1).sin() / (ix[2] as f32 + 3.0)
+    });
+    let b = ArrayD::<f32>::from_elem(IxDyn(&[]), -1.5);
+    resgrad::save_tensors(d.join("f32.safetensors"), &[("w", &w), ("b", &b)]).unwrap();
+    let back = resgrad::load_tensors::<f32>(d.join("f32.safetensors")).unwrap();
+    assert_eq!(back.keys().collect::<Vec<_>>(), ["b", "w"]);
+    let bits = |a: &ArrayD<f32>| a.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&back["w"]), bits(&w));
+    assert_eq!(back["w"].shape(), &[2, 3, 4]);
+    assert_eq!(back["b"], b);
+
+    let x = ArrayD::<f64>::from_shape_fn(IxDyn(&[5]), |ix| 1.0 / (ix[0] as f64 + 3.0));
+    let names = [String::from("layer.x")];
+    resgrad::save_tensors(d.join("f64.safetensors"), &[(&names[0], &x)]).unwrap();
+    let back = resgrad::load_tensors::<f64>(d.join("f64.safetensors")).unwrap();
+    assert_eq!(back["layer.x"].as_slice().unwrap(), x.as_slice().unwrap());
+    // Ordinary safetensors, in the dtype of the arrays.
+    let bytes = std::fs::read(d.join("f64.safetensors")).unwrap();
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(file.tensor("layer.x").unwrap().dtype(), Dtype::F64);
+}
+
+#[test]
+fn named_tensors_of_another_dtype_are_an_error_naming_both() {
+    let path = dir("tensors-dtype").join("t.safetensors");
+    let x = ArrayD::<f64>::zeros(IxDyn(&[3]));
+    resgrad::save_tensors(&path, &[("x", &x)]).unwrap();
+    let err = resgrad::load_tensors::<f32>(&path).unwrap_err().to_string();
+    for part in ["t.safetensors", "`x`", "F64", "F32", "load_tensors::<f64>"] {
+        assert!(err.contains(part), "`{part}` not in: {err}");
+    }
+}
+
+#[test]
+fn a_corrupt_or_truncated_tensor_file_is_an_error_not_a_panic() {
+    let d = dir("tensors-bad");
+    let x = ArrayD::<f32>::from_elem(IxDyn(&[4, 4]), 2.0);
+    let good = d.join("good.safetensors");
+    resgrad::save_tensors(&good, &[("x", &x)]).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+
+    let truncated = d.join("truncated.safetensors");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 9]).unwrap();
+    let err = resgrad::load_tensors::<f32>(&truncated)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("truncated.safetensors") && err.contains("not a valid safetensors file"),
+        "{err}"
+    );
+
+    let mut corrupt = bytes.clone();
+    for b in &mut corrupt[8..20] {
+        *b = b'#';
+    }
+    let path = d.join("corrupt.safetensors");
+    std::fs::write(&path, &corrupt).unwrap();
+    let err = resgrad::load_tensors::<f32>(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("corrupt.safetensors") && err.contains("header corrupt"),
+        "{err}"
+    );
+
+    let err = resgrad::load_tensors::<f32>(d.join("absent.safetensors"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("could not read"), "{err}");
+}
+
+#[test]
+fn two_tensors_under_one_name_are_refused() {
+    let path = dir("tensors-dup").join("dup.safetensors");
+    let x = ArrayD::<f32>::zeros(IxDyn(&[1]));
+    let err = resgrad::save_tensors(&path, &[("x", &x), ("x", &x)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`x`") && err.contains("twice"), "{err}");
+    assert!(!path.exists());
 }

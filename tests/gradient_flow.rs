@@ -6,24 +6,22 @@
 //! `R = ||dE/dx_0|| / ||dE/dx_L||` with `E = <G, x_L>`, `G ~ N(0, 1)`.
 
 use resgrad::flow::{boundary_gradients, gaussian, nearby_gradient_cosine, ratio};
-use resgrad::models::Mlp;
+use resgrad::models::MlpSpec;
 use resgrad::ndarray::ArrayD;
-use resgrad::nn::{Init, MlpNorm, Mode, Module, ResidualMlpBlock, Role, Sequential, rng};
-use resgrad::{CustomOp, Param, Var};
+use resgrad::nn::{Init, MlpNorm, Mode, Module, ResidualMlpBlock, Sequential, rng};
+use resgrad::{CustomOp, Var};
 
 const WIDTH: usize = 64;
 const BATCH: usize = 64;
 const SEEDS: std::ops::Range<u64> = 0..5;
 
-fn residual(
-    blocks: usize,
-    norm: MlpNorm,
-    init: Init,
-    scale: f64,
-    skip: bool,
-    seed: u64,
-) -> Sequential<f64> {
-    Mlp::residual(WIDTH, blocks, norm, init, scale, skip, seed)
+fn residual(blocks: usize, norm: MlpNorm, init: Init, scale: f64, seed: u64) -> Sequential<f64> {
+    MlpSpec::residual(WIDTH, 2 * blocks)
+        .norm(norm)
+        .init(init)
+        .branch_scale(scale)
+        .seed(seed)
+        .build()
 }
 
 // ---- the residual addition with a deliberately wrong backward (SCIENCE.md variants) ----
@@ -64,11 +62,8 @@ impl Module<f64> for Rewired<'_> {
     fn forward(&self, x: &Var<f64>, mode: Mode) -> Var<f64> {
         x.apply(ResidualAdd(self.1), &[&self.0.branch(x, mode)])
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<f64>, Role)) {
-        self.0.visit(f)
-    }
-    fn summarize(&self, input: &[usize], s: &mut resgrad::models::Summary) -> Vec<usize> {
-        self.0.summarize(input, s)
+    fn children(&self) -> Vec<(String, &dyn Module<f64>)> {
+        self.0.children()
     }
 }
 
@@ -78,15 +73,10 @@ fn rewired(blocks: &[ResidualMlpBlock<f64>], add: AddBackward) -> Vec<Rewired<'_
 }
 
 fn residual_blocks(blocks: usize, scale: f64, seed: u64) -> Vec<ResidualMlpBlock<f64>> {
-    Mlp::residual_blocks(
-        WIDTH,
-        blocks,
-        MlpNorm::None,
-        Init::HeNormal,
-        scale,
-        true,
-        seed,
-    )
+    MlpSpec::residual(WIDTH, 2 * blocks)
+        .branch_scale(scale)
+        .seed(seed)
+        .blocks()
 }
 
 fn as_modules<'a>(blocks: &'a [Rewired<'a>]) -> Vec<&'a dyn Module<f64>> {
@@ -123,8 +113,7 @@ fn prediction_1_zero_init_residual_passes_the_gradient_unchanged() {
         assert!((r - 1.0).abs() < 1e-12, "seed {seed}: R = {r}");
     }
     // The same in f32, through the tape's own add.
-    let net: Sequential<f32> =
-        Mlp::residual(WIDTH, 25, MlpNorm::None, Init::HeNormal, 1.0, true, 0);
+    let net: Sequential<f32> = MlpSpec::residual(WIDTH, 50).build();
     net.visit(&mut |n, p, _| {
         if n.ends_with("fc2.weight") {
             p.update(|w| w.fill(0.0));
@@ -204,11 +193,14 @@ fn prediction_2_rejects_both_broken_variants() {
 #[test]
 fn prediction_3_without_the_skip_the_gradient_vanishes() {
     for seed in SEEDS {
-        let net = Mlp::plain::<f64>(WIDTH, 50, false, Init::GlorotNormal, seed);
+        let net = MlpSpec::plain(WIDTH, 50)
+            .init(Init::GlorotNormal)
+            .seed(seed)
+            .build::<f64>();
         let r = ratio(&net.blocks(), BATCH, WIDTH, seed);
         assert!(r <= 1e-6, "seed {seed}: R = {r}");
         // And the residual version of the very same kind of net does not vanish.
-        let res = residual(25, MlpNorm::None, Init::GlorotNormal, 1.0, true, seed);
+        let res = residual(25, MlpNorm::None, Init::GlorotNormal, 1.0, seed);
         assert!(
             ratio(&res.blocks(), BATCH, WIDTH, seed) >= 1.0,
             "seed {seed}"
@@ -221,11 +213,14 @@ fn prediction_3_without_the_skip_the_gradient_vanishes() {
 #[test]
 fn prediction_4_plain_bn_explodes_and_residual_bn_does_not() {
     for seed in SEEDS {
-        let plain = Mlp::plain::<f64>(WIDTH, 50, true, Init::HeNormal, seed);
+        let plain = MlpSpec::plain(WIDTH, 50)
+            .batch_norm(true)
+            .seed(seed)
+            .build::<f64>();
         let r = ratio(&plain.blocks(), BATCH, WIDTH, seed);
         assert!(r >= 1e3, "seed {seed}: plain BN R = {r}");
         for norm in [MlpNorm::Post, MlpNorm::Pre] {
-            let net = residual(25, norm, Init::HeNormal, 1.0, true, seed);
+            let net = residual(25, norm, Init::HeNormal, 1.0, seed);
             let r = ratio(&net.blocks(), BATCH, WIDTH, seed);
             assert!(r <= 100.0, "seed {seed}: residual {norm:?} R = {r}");
         }
@@ -237,10 +232,13 @@ fn prediction_4_plain_bn_explodes_and_residual_bn_does_not() {
 #[test]
 fn prediction_5_residual_gradients_do_not_shatter() {
     for seed in SEEDS {
-        let res = residual(25, MlpNorm::None, Init::HeNormal, 1.0 / 5.0, true, seed);
+        let res = residual(25, MlpNorm::None, Init::HeNormal, 1.0 / 5.0, seed);
         let c = nearby_gradient_cosine(&res.blocks(), 32, WIDTH, 0.99, seed);
         assert!(c >= 0.85, "seed {seed}: scaled residual cosine {c}");
-        let plain = Mlp::plain::<f64>(WIDTH, 50, true, Init::HeNormal, seed);
+        let plain = MlpSpec::plain(WIDTH, 50)
+            .batch_norm(true)
+            .seed(seed)
+            .build::<f64>();
         let c = nearby_gradient_cosine(&plain.blocks(), 32, WIDTH, 0.99, seed);
         assert!(c <= 0.3, "seed {seed}: plain BN cosine {c}");
     }
@@ -287,7 +285,7 @@ fn gradcheck_flags_both_broken_variants() {
 
 #[test]
 fn parameter_gradient_norms_name_every_parameter() {
-    let net = residual(3, MlpNorm::Post, Init::HeNormal, 1.0, true, 0);
+    let net = residual(3, MlpNorm::Post, Init::HeNormal, 1.0, 0);
     let tape = resgrad::Tape::new_f64();
     let x = tape.constant(gaussian::<f64>(&[8, WIDTH], &mut rng(1)));
     let grads = net.forward(&x, Mode::Train).powf(2.0).sum().backward();

@@ -3,7 +3,7 @@
 
 use resgrad::Tape;
 use resgrad::flow::{BoundaryGradients, boundary_gradients, gaussian, norm};
-use resgrad::models::ResNet;
+use resgrad::models::{CifarSpec, ResNet};
 use resgrad::ndarray::ArrayD;
 use resgrad::nn::{Mode, ShortcutOption, rng};
 
@@ -69,7 +69,10 @@ fn zero_init_resnet_1202_passes_the_gradient_unchanged_within_each_stage() {
 
 /// `||dE/dx_0|| / ||dE/dx_L||` from the first block's input to the last block's output.
 fn default_init_ratio(depth: usize, seed: u64) -> f64 {
-    let net: ResNet = ResNet::try_cifar(depth, ShortcutOption::A, false, &mut rng(seed)).unwrap();
+    let net: ResNet = CifarSpec::resnet(depth, ShortcutOption::A)
+        .seed(seed)
+        .build()
+        .unwrap();
     let flow = through_blocks(&net, 8, seed);
     flow.ratio()
 }

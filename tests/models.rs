@@ -2,13 +2,13 @@
 //! shapes, output shapes through every stage.
 
 use resgrad::Tape;
-use resgrad::models::{PlainNet, ResNet};
+use resgrad::models::{CifarSpec, MlpSpec, NetKind, PlainNet, ResNet, cifar_blocks_per_stage};
 use resgrad::ndarray::{ArrayD, IxDyn};
-use resgrad::nn::{Mode, Module, Role, ShortcutOption, StridePlacement};
+use resgrad::nn::{Init, MlpNorm, Mode, Module, Role, ShortcutOption, StridePlacement, Summary};
 
 #[test]
 fn cifar_parameter_counts_match_the_paper_exactly() {
-    // He et al. 2015 Table 6, counted exactly for option A (SCIENCE.md).
+    // He et al. 2015 Table 6, counted exactly for option A.
     for (depth, params) in [
         (20, 269_722),
         (32, 464_154),
@@ -165,7 +165,7 @@ fn output_shapes_through_every_stage_and_block() {
     }
     assert_eq!(net.forward(&x, Mode::Eval).shape(), &[2, 10]);
 
-    let r50: ResNet = ResNet::resnet50();
+    let r50: ResNet = ResNet::resnet50_v1();
     let s = r50.summary(224);
     assert_eq!(
         s.rows
@@ -210,8 +210,10 @@ fn the_same_seed_gives_the_same_weights() {
     let want = (2.0 / 576.0f64).sqrt();
     assert!((std / want - 1.0).abs() < 0.03, "std {std} vs {want}");
     // A different seed gives different weights.
-    let c: ResNet =
-        ResNet::try_cifar(20, ShortcutOption::A, false, &mut resgrad::nn::rng(1)).unwrap();
+    let c: ResNet = CifarSpec::resnet(20, ShortcutOption::A)
+        .seed(1)
+        .build()
+        .unwrap();
     assert_ne!(*a.conv1.weight.value(), *c.conv1.weight.value());
 }
 
@@ -229,11 +231,15 @@ fn zero_init_residual_makes_every_block_start_as_the_identity() {
 
 #[test]
 fn bad_depths_are_named() {
-    let e = ResNet::<f32>::try_cifar(21, ShortcutOption::A, false, &mut resgrad::nn::rng(0))
+    let e = CifarSpec::resnet(21, ShortcutOption::A)
+        .build::<f32>()
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("6n + 2") && e.contains("21"), "{e}");
+    assert!(
+        e.contains("6n + 2") && e.contains("21") && e.contains("20 or 26"),
+        "{e}"
+    );
     let e = ResNet::<f32>::try_imagenet(
         19,
         ShortcutOption::B,
@@ -261,4 +267,261 @@ fn resnet_1202_has_the_papers_19_point_4_million_parameters() {
         "19.4M"
     );
     assert_eq!(net.stages.iter().map(Vec::len).sum::<usize>(), 600);
+}
+
+#[test]
+fn the_depth_rule_is_6n_plus_2() {
+    for (depth, n) in [(8, 1), (20, 3), (56, 9), (110, 18), (1202, 200)] {
+        assert_eq!(cifar_blocks_per_stage(depth).unwrap(), n, "depth {depth}");
+    }
+    for (depth, nearest) in [(0, "8"), (7, "8"), (21, "20 or 26"), (100, "98 or 104")] {
+        let e = cifar_blocks_per_stage(depth).unwrap_err().to_string();
+        assert!(
+            e.contains("6n + 2") && e.contains(&format!("{depth} is not")) && e.contains(nearest),
+            "{depth}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_spec_builds_the_same_net_as_the_short_constructors() {
+    let same = |a: &ResNet, b: &ResNet| {
+        let (sa, sb) = (a.state(), b.state());
+        assert_eq!(sa.len(), sb.len());
+        for ((na, pa, _), (nb, pb, _)) in sa.iter().zip(&sb) {
+            assert_eq!(na, nb);
+            assert_eq!(*pa.value(), *pb.value(), "{na}");
+        }
+        assert_eq!(a.name, b.name);
+    };
+    let spec: ResNet = CifarSpec::resnet(20, ShortcutOption::B).build().unwrap();
+    same(&spec, &ResNet::cifar(20, ShortcutOption::B));
+    let plain: ResNet = CifarSpec::plain(20).build().unwrap();
+    same(&plain, &PlainNet::cifar(20));
+    let preact: ResNet = CifarSpec::resnet(20, ShortcutOption::A)
+        .pre_activation(true)
+        .build()
+        .unwrap();
+    same(&preact, &ResNet::cifar_preact(20, ShortcutOption::A));
+    // A plain spec has no shortcuts whatever its shortcut field says; a residual spec
+    // without shortcuts is refused, naming the way out.
+    let plain_b: ResNet = CifarSpec::plain(20)
+        .shortcut(ShortcutOption::B)
+        .build()
+        .unwrap();
+    same(&plain_b, &plain);
+    let e = CifarSpec::resnet(20, ShortcutOption::None)
+        .build::<f32>()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("A, B or C") && e.contains("Plain"), "{e}");
+}
+
+#[test]
+fn the_spec_sets_init_and_both_scales_on_every_block() {
+    let net: ResNet = CifarSpec::resnet(8, ShortcutOption::C)
+        .init(Init::Zeros)
+        .branch_scale(0.5)
+        .shortcut_scale(0.0)
+        .build()
+        .unwrap();
+    for (name, p) in net.named_parameters() {
+        if name.contains("conv") || name.contains("downsample.0") {
+            assert!(p.value().iter().all(|&w| w == 0.0), "{name}");
+        }
+    }
+    for block in net.stages.iter().flatten() {
+        let resgrad::models::Block::Basic(b) = block else {
+            panic!("basic blocks")
+        };
+        assert_eq!((b.branch_scale, b.shortcut_scale), (0.5, 0.0));
+    }
+    // lambda = 0 removes the shortcut: the block outputs relu(s F(x)).
+    let b = &net.stages[0][0];
+    let tape = Tape::new();
+    let x = tape.constant(ArrayD::<f32>::from_shape_fn(IxDyn(&[2, 16, 4, 4]), |ix| {
+        (ix[3] as f32 - 1.5) * 0.3
+    }));
+    let resgrad::models::Block::Basic(basic) = b else {
+        unreachable!()
+    };
+    assert_eq!(
+        b.forward(&x, Mode::Eval).value(),
+        basic.branch(&x, Mode::Eval).relu().value()
+    );
+}
+
+#[test]
+fn the_summary_works_for_any_number_of_input_channels() {
+    let net: ResNet = CifarSpec::resnet(20, ShortcutOption::A)
+        .in_channels(1)
+        .width(8)
+        .build()
+        .unwrap();
+    let s = net.summary(28);
+    assert_eq!(s.input, vec![1, 1, 28, 28]);
+    assert_eq!(s.rows[0].name, "conv1");
+    assert_eq!(s.rows[0].params, 8 * 9);
+    assert_eq!(s.rows[0].macs, 8 * 9 * 28 * 28);
+    assert_eq!(s.output, vec![1, 10]);
+    assert_eq!(s.total_params(), net.num_parameters());
+}
+
+#[test]
+fn a_shortcut_reads_the_block_input_in_the_summary() {
+    // Option A: the zero padding sees the block's input, [1, 16, 32, 32], and gives the
+    // branch's output shape; option B: so does the projection.
+    let row = |s: &Summary, name: &str| s.rows.iter().find(|r| r.name == name).unwrap().clone();
+    let a = ResNet::<f32>::cifar(20, ShortcutOption::A).summary(32);
+    let pad = row(&a, "layer2.0.shortcut");
+    assert_eq!(
+        (pad.layer.as_str(), pad.output, pad.params),
+        ("ZeroPad (option A)", vec![1, 32, 16, 16], 0)
+    );
+    let b = ResNet::<f32>::cifar(20, ShortcutOption::B).summary(32);
+    let proj = row(&b, "layer2.0.downsample.0");
+    assert_eq!((proj.output, proj.params), (vec![1, 32, 16, 16], 16 * 32));
+    assert_eq!(proj.macs, 16 * 32 * 16 * 16);
+    // The block after it reads the branch's output, not the shortcut's.
+    assert_eq!(row(&b, "layer2.1.conv1").output, vec![1, 32, 16, 16]);
+}
+
+#[test]
+fn v1_and_v1_5_say_which_resnet_50_they_build() {
+    let (v1, v15): (ResNet, ResNet) = (ResNet::resnet50_v1(), ResNet::resnet50_v1_5());
+    // The same keys and shapes ...
+    let keys = |m: &ResNet| {
+        m.state()
+            .into_iter()
+            .map(|(n, p, _)| (n, p.shape()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&v1), keys(&v15));
+    // ... but the stride sits elsewhere: on the first 1x1 (v1) or on the 3x3 (v1.5).
+    let stride = |m: &ResNet, conv: &str| {
+        let resgrad::models::Block::Bottleneck(b) = &m.stages[1][0] else {
+            panic!("bottlenecks")
+        };
+        if conv == "conv1" {
+            b.conv1.stride
+        } else {
+            b.conv2.stride
+        }
+    };
+    assert_eq!((stride(&v1, "conv1"), stride(&v1, "conv2")), (2, 1));
+    assert_eq!((stride(&v15, "conv1"), stride(&v15, "conv2")), (1, 2));
+    assert!(v15.name.contains("v1.5") && !v1.name.contains("v1.5"));
+    assert_eq!(keys(&ResNet::torchvision(50)), keys(&v15));
+}
+
+#[test]
+fn shortcut_options_and_net_kinds_parse_and_print() {
+    for (text, option) in [
+        ("A", ShortcutOption::A),
+        ("b", ShortcutOption::B),
+        ("C", ShortcutOption::C),
+        ("none", ShortcutOption::None),
+    ] {
+        let parsed: ShortcutOption = text.parse().unwrap();
+        assert_eq!(parsed, option);
+        assert_eq!(
+            option.to_string().parse::<ShortcutOption>().unwrap(),
+            option
+        );
+    }
+    let e = "D".parse::<ShortcutOption>().unwrap_err();
+    assert!(
+        e.contains("`D`") && e.contains("A (") && e.contains("B (") && e.contains("C ("),
+        "{e}"
+    );
+    assert_eq!(ShortcutOption::B.to_string(), "B");
+
+    assert_eq!("Plain".parse::<NetKind>().unwrap(), NetKind::Plain);
+    assert_eq!("resnet".parse::<NetKind>().unwrap(), NetKind::Residual);
+    assert_eq!("residual".parse::<NetKind>().unwrap(), NetKind::Residual);
+    assert_eq!(NetKind::Residual.to_string(), "resnet");
+    assert_eq!(NetKind::Plain.to_string(), "plain");
+    let e = "deep".parse::<NetKind>().unwrap_err();
+    assert!(e.contains("plain") && e.contains("resnet"), "{e}");
+}
+
+#[test]
+fn mlp_specs_build_the_nets_they_name() {
+    let plain = MlpSpec::plain(8, 6).batch_norm(true).build::<f64>();
+    assert_eq!(plain.layers.len(), 6);
+    assert_eq!(plain.named_parameters()[0].0, "0.fc.weight");
+    let res = MlpSpec::residual(8, 6).build::<f64>();
+    assert_eq!(res.layers.len(), 3);
+    assert_eq!(res.num_parameters(), 6 * 8 * 8);
+    // The blocks alone carry the same weights as the built net.
+    let blocks = MlpSpec::residual(8, 6).seed(4).blocks::<f64>();
+    let net = MlpSpec::residual(8, 6).seed(4).build::<f64>();
+    assert_eq!(
+        *blocks[2].fc2.weight.value(),
+        *net.named_parameters()[5].1.value()
+    );
+    // Norm placement, from the two named switches.
+    assert_eq!(MlpSpec::residual(8, 2).block_norm(), MlpNorm::None);
+    assert_eq!(
+        MlpSpec::residual(8, 2).norm(MlpNorm::Pre).block_norm(),
+        MlpNorm::Pre
+    );
+    assert_eq!(
+        MlpSpec::residual(8, 2).batch_norm(true).block_norm(),
+        MlpNorm::Post
+    );
+    // With an input layer and a classifier: depth counts them.
+    let full = MlpSpec::residual(8, 6)
+        .inputs(Some(12))
+        .classes(Some(3))
+        .batch_norm(true)
+        .build::<f32>();
+    let names: Vec<String> = full.layers.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(
+        names,
+        ["flatten", "fc_in", "bn_in", "relu_in", "0", "1", "fc"]
+    );
+}
+
+#[test]
+fn mlp_specs_refuse_what_they_cannot_build() {
+    let e = MlpSpec::residual(8, 5)
+        .try_build::<f64>()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("even") && e.contains("depth 5"), "{e}");
+    let e = MlpSpec::plain(8, 4)
+        .batch_norm(true)
+        .pre_activation(true)
+        .try_build::<f64>()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("pre-activation") && e.contains("Residual"),
+        "{e}"
+    );
+    assert!(MlpSpec::plain(8, 4).try_blocks::<f64>().is_err());
+}
+
+#[test]
+fn the_mlp_shortcut_scale_multiplies_the_skip() {
+    let tape = Tape::new_f64();
+    let x = tape.constant(ArrayD::<f64>::from_shape_fn(IxDyn(&[3, 8]), |ix| {
+        (ix[0] as f64 + 1.0) * (ix[1] as f64 - 3.5) * 0.1
+    }));
+    for lambda in [0.0, 0.5, 1.0] {
+        let blocks = MlpSpec::residual(8, 2)
+            .branch_scale(0.3)
+            .shortcut_scale(lambda)
+            .blocks::<f64>();
+        let b = &blocks[0];
+        assert_eq!(b.shortcut_scale, lambda);
+        let y = b.forward(&x, Mode::Eval).value().clone();
+        let want = b.branch(&x, Mode::Eval).value() + &(x.value() * lambda);
+        let err = (&y - &want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(err < 1e-12, "lambda {lambda}: {err}");
+    }
 }

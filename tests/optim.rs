@@ -1,7 +1,7 @@
 //! Optimizer steps against values computed by hand, with PyTorch's semantics.
 
 use resgrad::ndarray::array;
-use resgrad::optim::{Adam, Schedule, Sgd};
+use resgrad::train::optim::{Adam, Schedule, Sgd};
 use resgrad::{Param, Tape};
 
 /// Loss = sum(w * c): its gradient is exactly c.

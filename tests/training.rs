@@ -2,15 +2,20 @@
 //! degradation problem itself on the embedded digits.
 
 use resgrad::data;
-use resgrad::models::ResNet;
-use resgrad::nn::{ShortcutOption, rng};
+use resgrad::models::{CifarSpec, ResNet};
+use resgrad::nn::ShortcutOption;
 use resgrad::train::{
     DegradationConfig, Run, TrainConfig, load_state, run_degradation, save_state, train,
     train_until,
 };
 
 fn small_conv(seed: u64) -> ResNet {
-    ResNet::cifar_like(8, ShortcutOption::A, false, (1, 4, 10), &mut rng(seed)).unwrap()
+    CifarSpec::resnet(8, ShortcutOption::A)
+        .in_channels(1)
+        .width(4)
+        .seed(seed)
+        .build()
+        .unwrap()
 }
 
 fn cfg(steps: usize) -> TrainConfig {

@@ -8,7 +8,7 @@ use super::{
     autocorrelation, boundary_gradients, eq5_split, gaussian, gradient_over_grid,
     layer_response_std, nearby_gradient_cosine, path_length_norms, ratio,
 };
-use crate::models::{Block, Mlp, PlainNet, ResNet};
+use crate::models::{Block, MlpSpec, PlainNet, ResNet};
 use crate::nn::{Init, MlpNorm, Mode, Module, ShortcutOption, rng};
 use crate::viz::{Figure, LineChart, Series, bar_chart};
 
@@ -47,19 +47,18 @@ fn gradient_norm_depth(seeds: u64) -> Figure {
                     } else {
                         Init::HeNormal
                     };
-                    let net = Mlp::plain::<f64>(WIDTH, 50, kind == 2, init, seed);
+                    let net = MlpSpec::plain(WIDTH, 50)
+                        .batch_norm(kind == 2)
+                        .init(init)
+                        .seed(seed)
+                        .build::<f64>();
                     (flow_norms(&net.blocks(), seed), 1.0)
                 }
                 _ => {
-                    let net = Mlp::residual_blocks::<f64>(
-                        WIDTH,
-                        25,
-                        MlpNorm::None,
-                        Init::HeNormal,
-                        0.2,
-                        true,
-                        seed,
-                    );
+                    let net = MlpSpec::residual(WIDTH, 50)
+                        .branch_scale(0.2)
+                        .seed(seed)
+                        .blocks::<f64>();
                     if kind == 4 {
                         net.iter()
                             .for_each(|b| b.fc2.weight.update(|w| w.fill(0.0)));
@@ -177,20 +176,18 @@ fn shattered_figures() -> (Figure, Figure) {
     for (ci, depth) in [2usize, 10, 50].into_iter().enumerate() {
         for (kind, dashed) in [("plain BN", true), ("scaled residual", false)] {
             let g = if kind == "plain BN" {
-                let net = Mlp::plain::<f64>(WIDTH, depth, true, Init::HeNormal, 5);
+                let net = MlpSpec::plain(WIDTH, depth)
+                    .batch_norm(true)
+                    .seed(5)
+                    .build::<f64>();
                 gradient_over_grid(&net.blocks(), WIDTH, 256, 5)
             } else {
                 let blocks = (depth / 2).max(1);
                 let scale = 1.0 / (blocks as f64).sqrt();
-                let net = Mlp::residual::<f64>(
-                    WIDTH,
-                    blocks,
-                    MlpNorm::None,
-                    Init::HeNormal,
-                    scale,
-                    true,
-                    5,
-                );
+                let net = MlpSpec::residual(WIDTH, 2 * blocks)
+                    .branch_scale(scale)
+                    .seed(5)
+                    .build::<f64>();
                 gradient_over_grid(&net.blocks(), WIDTH, 256, 5)
             };
             let sd = (g.iter().map(|v| v * v).sum::<f64>() / g.len() as f64)
@@ -256,15 +253,10 @@ fn shattered_figures() -> (Figure, Figure) {
 }
 
 fn path_length_figure() -> Figure {
-    let blocks = Mlp::residual_blocks::<f64>(
-        WIDTH,
-        54,
-        MlpNorm::None,
-        Init::HeNormal,
-        1.0 / 54f64.sqrt(),
-        true,
-        7,
-    );
+    let blocks = MlpSpec::residual(WIDTH, 108)
+        .branch_scale(1.0 / 54f64.sqrt())
+        .seed(7)
+        .blocks::<f64>();
     let norms = path_length_norms(&blocks, 7);
     let total: f64 = norms.iter().sum();
     let bars: Vec<(f64, f64)> = norms
@@ -353,8 +345,10 @@ fn predictions() -> Vec<(String, String, String, String)> {
     let r2: Vec<f64> = seeds
         .clone()
         .map(|s| {
-            let net =
-                Mlp::residual_blocks::<f64>(WIDTH, 25, MlpNorm::None, Init::HeNormal, 0.2, true, s);
+            let net = MlpSpec::residual(WIDTH, 50)
+                .branch_scale(0.2)
+                .seed(s)
+                .blocks::<f64>();
             ratio(&blocks_of(&net), BATCH, WIDTH, s)
         })
         .collect();
@@ -369,7 +363,11 @@ fn predictions() -> Vec<(String, String, String, String)> {
         .clone()
         .map(|s| {
             ratio(
-                &Mlp::plain::<f64>(WIDTH, 50, false, Init::GlorotNormal, s).blocks(),
+                &MlpSpec::plain(WIDTH, 50)
+                    .init(Init::GlorotNormal)
+                    .seed(s)
+                    .build::<f64>()
+                    .blocks(),
                 BATCH,
                 WIDTH,
                 s,
@@ -386,7 +384,11 @@ fn predictions() -> Vec<(String, String, String, String)> {
         .clone()
         .map(|s| {
             ratio(
-                &Mlp::plain::<f64>(WIDTH, 50, true, Init::HeNormal, s).blocks(),
+                &MlpSpec::plain(WIDTH, 50)
+                    .batch_norm(true)
+                    .seed(s)
+                    .build::<f64>()
+                    .blocks(),
                 BATCH,
                 WIDTH,
                 s,
@@ -404,7 +406,11 @@ fn predictions() -> Vec<(String, String, String, String)> {
             .clone()
             .map(|s| {
                 ratio(
-                    &Mlp::residual::<f64>(WIDTH, 25, norm, Init::HeNormal, 1.0, true, s).blocks(),
+                    &MlpSpec::residual(WIDTH, 50)
+                        .norm(norm)
+                        .seed(s)
+                        .build::<f64>()
+                        .blocks(),
                     BATCH,
                     WIDTH,
                     s,
@@ -421,8 +427,10 @@ fn predictions() -> Vec<(String, String, String, String)> {
     let c_res: Vec<f64> = seeds
         .clone()
         .map(|s| {
-            let net =
-                Mlp::residual_blocks::<f64>(WIDTH, 25, MlpNorm::None, Init::HeNormal, 0.2, true, s);
+            let net = MlpSpec::residual(WIDTH, 50)
+                .branch_scale(0.2)
+                .seed(s)
+                .blocks::<f64>();
             nearby_gradient_cosine(&blocks_of(&net), 32, WIDTH, 0.99, s)
         })
         .collect();
@@ -436,7 +444,11 @@ fn predictions() -> Vec<(String, String, String, String)> {
         .clone()
         .map(|s| {
             nearby_gradient_cosine(
-                &Mlp::plain::<f64>(WIDTH, 50, true, Init::HeNormal, s).blocks(),
+                &MlpSpec::plain(WIDTH, 50)
+                    .batch_norm(true)
+                    .seed(s)
+                    .build::<f64>()
+                    .blocks(),
                 32,
                 WIDTH,
                 0.99,
@@ -452,8 +464,7 @@ fn predictions() -> Vec<(String, String, String, String)> {
     ));
     let r6: Vec<f64> = seeds
         .map(|s| {
-            let net =
-                Mlp::residual_blocks::<f64>(WIDTH, 5, MlpNorm::None, Init::HeNormal, 1.0, true, s);
+            let net = MlpSpec::residual(WIDTH, 10).seed(s).blocks::<f64>();
             ratio(&blocks_of(&net), BATCH, WIDTH, s)
         })
         .collect();

@@ -1,16 +1,91 @@
 //! The paper's networks and their plain twins, the MLPs of the gradient-flow experiments,
 //! and the summary that checks them against the paper.
 
+/// Chainable setters for the named fields of a spec, each documented as `Sets ...`.
+macro_rules! setters {
+    ($spec:ty { $($field:ident: $ty:ty),* $(,)? }) => {
+        impl $spec {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+                pub fn $field(mut self, $field: $ty) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+        }
+    };
+}
+
 mod mlp;
 mod resnet;
-mod summary;
 
-pub use mlp::Mlp;
-pub use resnet::{Block, PlainNet, ResNet};
-pub use summary::{Summary, SummaryRow, human, thousands};
+pub use mlp::MlpSpec;
+pub use resnet::{Block, CifarSpec, PlainNet, ResNet};
+
+use std::fmt;
+use std::str::FromStr;
 
 use crate::error::{Error, Result};
-use crate::nn::{BasicBlock, Bottleneck, Module, ShortcutOption, StridePlacement, rng};
+use crate::nn::{BasicBlock, Bottleneck, Module, ShortcutOption, StridePlacement, Summary, rng};
+
+/// Plain or residual: the two kinds of network the paper compares.
+///
+/// Shown as `plain` and `resnet`; parsed from `plain`, `resnet` or `residual`, in any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NetKind {
+    /// Layers stacked with no shortcut.
+    Plain,
+    /// The same layers in residual blocks, `F(x) + x`.
+    Residual,
+}
+
+impl fmt::Display for NetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NetKind::Plain => "plain",
+            NetKind::Residual => "resnet",
+        })
+    }
+}
+
+impl FromStr for NetKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "plain" => Ok(NetKind::Plain),
+            "resnet" | "residual" => Ok(NetKind::Residual),
+            _ => Err(format!(
+                "unknown net kind `{s}`; the kinds are plain and resnet (or residual)"
+            )),
+        }
+    }
+}
+
+/// The blocks per stage `n` of a CIFAR network of `depth` weight layers (He et al. 2015
+/// §4.2): three stages of `n` blocks of two 3x3 layers, plus the first conv and the
+/// classifier, so `depth = 6n + 2` (20, 32, 44, 56, 110, 1202 give n = 3, 5, 7, 9, 18,
+/// 200). Other depths are an error that states the rule and the nearest valid depths.
+#[track_caller]
+pub fn cifar_blocks_per_stage(depth: usize) -> Result<usize> {
+    if depth >= 8 && (depth - 2).is_multiple_of(6) {
+        return Ok((depth - 2) / 6);
+    }
+    let below = (depth.saturating_sub(2) / 6 * 6 + 2).max(8);
+    let above = if depth < 8 { 8 } else { below + 6 };
+    let nearest = if below == above || below >= depth {
+        format!("{above}")
+    } else {
+        format!("{below} or {above}")
+    };
+    Err(Error::argument(
+        "cifar_blocks_per_stage",
+        format!(
+            "a CIFAR net has depth 6n + 2 for n >= 1 blocks per stage (three stages of n blocks              of two 3x3 layers, plus the first conv and the classifier: 20, 32, 44, 56, 110,              1202); {depth} is not of that form, the nearest are {nearest}"
+        ),
+        std::panic::Location::caller(),
+    ))
+}
 
 /// A network by name, with the input side it expects (32 for CIFAR, 224 for ImageNet):
 /// `resnet18|34|50|101|152` (ImageNet), `resnetN` for `N = 6n + 2` (CIFAR), `plainN`
@@ -45,10 +120,7 @@ pub fn by_name(
             ResNet::try_imagenet(depth, ShortcutOption::None, placement, &mut r)?,
             224,
         ),
-        ("plain", false) => (
-            ResNet::try_cifar(depth, ShortcutOption::None, false, &mut r)?,
-            32,
-        ),
+        ("plain", false) => (CifarSpec::plain(depth).build()?, 32),
         ("resnet", true) => (
             ResNet::try_imagenet(
                 depth,
@@ -59,11 +131,15 @@ pub fn by_name(
             224,
         ),
         ("resnet", false) => (
-            ResNet::try_cifar(depth, shortcut.unwrap_or(ShortcutOption::A), false, &mut r)?,
+            CifarSpec::resnet(depth, shortcut.unwrap_or(ShortcutOption::A)).build()?,
             32,
         ),
         _ => (
-            ResNet::try_cifar(depth, shortcut.unwrap_or(ShortcutOption::A), true, &mut r)?,
+            CifarSpec {
+                pre_activation: true,
+                ..CifarSpec::resnet(depth, shortcut.unwrap_or(ShortcutOption::A))
+            }
+            .build()?,
             32,
         ),
     })

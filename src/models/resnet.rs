@@ -1,12 +1,12 @@
 //! ResNets and plain nets: CIFAR (He et al. 2015 §4.2) and ImageNet (Table 1).
 
-use super::Summary;
+use super::{NetKind, cifar_blocks_per_stage};
 use crate::error::{Error, Result};
 use crate::nn::{
     BasicBlock, BatchNorm2d, Bottleneck, Conv2d, GlobalAvgPool, Init, Linear, MaxPool2d, Mode,
-    Module, PreActBlock, Rng, Role, ShortcutOption, StridePlacement, rng, visit_child,
+    Module, PreActBlock, Rng, ShapeFlow, ShortcutOption, StridePlacement, Summary, rng,
 };
-use crate::{Float, Param, Var};
+use crate::{Float, Var};
 
 /// One block of a network.
 pub enum Block<T: Float = f32> {
@@ -32,11 +32,11 @@ impl<T: Float> Module<T> for Block<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         self.module().forward(x, mode)
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        self.module().visit(f)
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        self.module().children()
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        self.module().summarize(input, summary)
+    fn shape_flow(&self) -> ShapeFlow {
+        self.module().shape_flow()
     }
 }
 
@@ -58,6 +58,20 @@ pub struct ResNet<T: Float = f32> {
     /// The classifier.
     pub fc: Linear<T>,
 }
+
+setters!(CifarSpec {
+    depth: usize,
+    kind: NetKind,
+    shortcut: ShortcutOption,
+    pre_activation: bool,
+    init: Init,
+    branch_scale: f64,
+    shortcut_scale: f64,
+    in_channels: usize,
+    width: usize,
+    classes: usize,
+    seed: u64,
+});
 
 /// Plain networks: the same layers as a ResNet, no shortcuts.
 pub struct PlainNet;
@@ -95,85 +109,179 @@ fn option_name(option: ShortcutOption) -> &'static str {
     }
 }
 
-impl<T: Float> ResNet<T> {
-    /// The CIFAR network of depth `6n + 2` (20, 32, 44, 56, 110, 1202), seed 0.
-    /// Panics, naming the rule, for other depths; see [`ResNet::try_cifar`].
-    #[track_caller]
-    pub fn cifar(depth: usize, shortcut: ShortcutOption) -> Self {
-        crate::error::or_panic(Self::try_cifar(depth, shortcut, false, &mut rng(0)))
-    }
+/// A CIFAR network (He et al. 2015 §4.2), every choice named.
+///
+/// A 3x3 conv with `width` filters, three stages of `n` blocks on 32x32, 16x16 and 8x8
+/// maps with `width`, `2 width` and `4 width` filters (stride 2 starts stages 2 and 3),
+/// global average pooling and a linear classifier; `depth = 6n + 2`
+/// ([`cifar_blocks_per_stage`]). Batch norm follows every conv (or, pre-activated,
+/// precedes it), as in the paper. Start from [`CifarSpec::resnet`] or
+/// [`CifarSpec::plain`] and change the fields you need, in a struct literal or with the
+/// setter of each field's name (`CifarSpec::plain(56).width(8).seed(1)`):
+///
+/// ```
+/// use resgrad::models::{CifarSpec, ResNet};
+/// use resgrad::nn::ShortcutOption;
+///
+/// // ResNet-20, option B, pre-activation, seed 7, for one-channel 28x28 images.
+/// let spec = CifarSpec {
+///     pre_activation: true,
+///     in_channels: 1,
+///     seed: 7,
+///     ..CifarSpec::resnet(20, ShortcutOption::B)
+/// };
+/// let net: ResNet = spec.build()?;
+/// assert_eq!(net.summary(28).output, vec![1, 10]);
+/// # Ok::<(), resgrad::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CifarSpec {
+    /// Weight layers, `6n + 2`: 20, 32, 44, 56, 110, 1202.
+    pub depth: usize,
+    /// Plain (no shortcuts) or residual.
+    pub kind: NetKind,
+    /// The shortcuts of a residual net (A, B or C, §4.1); a plain net has none and
+    /// ignores this.
+    pub shortcut: ShortcutOption,
+    /// He et al. 2016's pre-activation blocks (batch norm and ReLU before each conv,
+    /// nothing after the addition) instead of the 2015 blocks.
+    pub pre_activation: bool,
+    /// The convs' initialisation (He normal by default); the classifier keeps PyTorch's
+    /// default (uniform on `±1/sqrt(fan_in)`).
+    pub init: Init,
+    /// `s`: every residual branch is multiplied by this; 1 by default.
+    pub branch_scale: f64,
+    /// `lambda`: every shortcut is multiplied by this (He et al. 2016 eq. 8); 1 by
+    /// default.
+    pub shortcut_scale: f64,
+    /// Input channels: 3 for CIFAR, 1 for Fashion-MNIST.
+    pub in_channels: usize,
+    /// Filters of the first stage: 16 in the paper; 8 or 4 train fast on 2 cores.
+    pub width: usize,
+    /// Classes of the classifier.
+    pub classes: usize,
+    /// The seed of the weights.
+    pub seed: u64,
+}
 
-    /// The pre-activation CIFAR network (He et al. 2016), seed 0.
-    #[track_caller]
-    pub fn cifar_preact(depth: usize, shortcut: ShortcutOption) -> Self {
-        crate::error::or_panic(Self::try_cifar(depth, shortcut, true, &mut rng(0)))
-    }
-
-    /// The CIFAR network of He et al. 2015 §4.2: a 3x3 conv with 16 filters, three stages
-    /// of `n` blocks on 32x32, 16x16 and 8x8 maps with 16, 32 and 64 filters (stride 2
-    /// starts stages 2 and 3), global average pooling, a 10-way linear layer.
-    #[track_caller]
-    pub fn try_cifar(
-        depth: usize,
-        shortcut: ShortcutOption,
-        preact: bool,
-        rng: &mut Rng,
-    ) -> Result<Self> {
-        Self::cifar_like(depth, shortcut, preact, (3, 16, 10), rng)
-    }
-
-    /// The CIFAR design with `(in_channels, width, classes)` of your choice: stages of
-    /// `width`, `2 width`, `4 width` filters. `(1, 8, 10)` fits Fashion-MNIST on 2 cores.
-    #[track_caller]
-    pub fn cifar_like(
-        depth: usize,
-        shortcut: ShortcutOption,
-        preact: bool,
-        (in_channels, width0, classes): (usize, usize, usize),
-        rng: &mut Rng,
-    ) -> Result<Self> {
-        if depth < 8 || !(depth - 2).is_multiple_of(6) {
-            return Err(Error::argument(
-                "ResNet::cifar",
-                format!(
-                    "the depth must be 6n + 2 for n >= 1 (20, 32, 44, 56, 110, 1202), not {depth}"
-                ),
-                std::panic::Location::caller(),
-            ));
+impl CifarSpec {
+    /// The paper's residual CIFAR net of `depth` with `shortcut` (3 channels, width 16, 10
+    /// classes, He init, both scales 1, seed 0).
+    pub fn resnet(depth: usize, shortcut: ShortcutOption) -> Self {
+        CifarSpec {
+            depth,
+            kind: NetKind::Residual,
+            shortcut,
+            pre_activation: false,
+            init: Init::HeNormal,
+            branch_scale: 1.0,
+            shortcut_scale: 1.0,
+            in_channels: 3,
+            width: 16,
+            classes: 10,
+            seed: 0,
         }
-        let n = (depth - 2) / 6;
-        let conv1 = Conv2d::new(in_channels, width0, 3, 1, 1, false, Init::HeNormal, rng);
+    }
+
+    /// The paper's plain CIFAR net of `depth`: the same layers, no shortcuts.
+    pub fn plain(depth: usize) -> Self {
+        CifarSpec {
+            kind: NetKind::Plain,
+            shortcut: ShortcutOption::None,
+            ..Self::resnet(depth, ShortcutOption::None)
+        }
+    }
+
+    /// The shortcut option the blocks get: none for a plain net.
+    fn block_shortcut(&self) -> Result<ShortcutOption> {
+        match (self.kind, self.shortcut) {
+            (NetKind::Plain, _) => Ok(ShortcutOption::None),
+            (NetKind::Residual, ShortcutOption::None) => Err(Error::argument(
+                "CifarSpec::build",
+                "a residual net needs shortcut A, B or C; for a net without shortcuts use \
+                 kind NetKind::Plain (CifarSpec::plain)",
+                std::panic::Location::caller(),
+            )),
+            (NetKind::Residual, option) => Ok(option),
+        }
+    }
+
+    /// The network, or an error naming the rule a field breaks (a depth not `6n + 2`, a
+    /// residual net without shortcuts).
+    #[track_caller]
+    pub fn build<T: Float>(&self) -> Result<ResNet<T>> {
+        let n = cifar_blocks_per_stage(self.depth)?;
+        let shortcut = self.block_shortcut()?;
+        let (width0, preact, init) = (self.width, self.pre_activation, self.init);
+        let rng = &mut rng(self.seed);
+        let conv1 = Conv2d::new(self.in_channels, width0, 3, 1, 1, false, init, rng);
         let mut stages = Vec::new();
         let mut cin = width0;
         for (i, width) in [width0, 2 * width0, 4 * width0].into_iter().enumerate() {
             let mut blocks = Vec::new();
             for b in 0..n {
                 let stride = if i > 0 && b == 0 { 2 } else { 1 };
+                let shape = (cin, width, stride);
                 blocks.push(if preact {
-                    Block::PreAct(PreActBlock::new(cin, width, stride, shortcut, rng))
+                    let mut block = PreActBlock::with_init(shape, shortcut, init, rng);
+                    block.branch_scale = self.branch_scale;
+                    block.shortcut_scale = self.shortcut_scale;
+                    Block::PreAct(block)
                 } else {
-                    Block::Basic(BasicBlock::new(cin, width, stride, shortcut, rng))
+                    let mut block = BasicBlock::with_init(shape, shortcut, init, rng);
+                    block.branch_scale = self.branch_scale;
+                    block.shortcut_scale = self.shortcut_scale;
+                    Block::Basic(block)
                 });
                 cin = width;
             }
             stages.push(blocks);
         }
-        let kind = if shortcut == ShortcutOption::None {
-            "plain"
-        } else if preact {
-            "preact-resnet"
-        } else {
-            "resnet"
+        let kind = match (self.kind, preact) {
+            (NetKind::Plain, _) => "plain",
+            (NetKind::Residual, true) => "preact-resnet",
+            (NetKind::Residual, false) => "resnet",
         };
         Ok(ResNet {
-            name: format!("{kind}{depth} (CIFAR, {})", option_name(shortcut)),
+            name: format!("{kind}{} (CIFAR, {})", self.depth, option_name(shortcut)),
             conv1,
             bn1: (!preact).then(|| BatchNorm2d::new(width0)),
             maxpool: None,
             stages,
             final_bn: preact.then(|| BatchNorm2d::new(4 * width0)),
-            fc: Linear::new(4 * width0, classes, true, Init::LecunUniform, rng),
+            fc: Linear::new(4 * width0, self.classes, true, Init::LecunUniform, rng),
         })
+    }
+}
+
+impl<T: Float> ResNet<T> {
+    /// The paper's CIFAR network of depth `6n + 2` (20, 32, 44, 56, 110, 1202), seed 0:
+    /// [`CifarSpec::resnet`] (or [`CifarSpec::plain`] for [`ShortcutOption::None`]),
+    /// built. Panics, naming the rule, for other depths; [`CifarSpec::build`] returns the
+    /// error instead.
+    #[track_caller]
+    pub fn cifar(depth: usize, shortcut: ShortcutOption) -> Self {
+        let spec = match shortcut {
+            ShortcutOption::None => CifarSpec::plain(depth),
+            option => CifarSpec::resnet(depth, option),
+        };
+        crate::error::or_panic(spec.build())
+    }
+
+    /// The pre-activation CIFAR network (He et al. 2016), seed 0.
+    #[track_caller]
+    pub fn cifar_preact(depth: usize, shortcut: ShortcutOption) -> Self {
+        let spec = match shortcut {
+            ShortcutOption::None => CifarSpec::plain(depth),
+            option => CifarSpec::resnet(depth, option),
+        };
+        crate::error::or_panic(
+            CifarSpec {
+                pre_activation: true,
+                ..spec
+            }
+            .build(),
+        )
     }
 
     /// An ImageNet ResNet of depth 18, 34 (basic blocks), 50, 101 or 152 (bottlenecks)
@@ -191,20 +299,42 @@ impl<T: Float> ResNet<T> {
     pub fn resnet34() -> Self {
         Self::imagenet(34, ShortcutOption::B, StridePlacement::First1x1)
     }
-    /// ResNet-50, option B, the paper's stride placement (v1).
-    pub fn resnet50() -> Self {
+    /// ResNet-50 **v1**, the paper's: option B, each stage's stride on the first 1x1 conv
+    /// of its first bottleneck ([`StridePlacement::First1x1`]). Table 1's 3.8 GFLOPs count
+    /// this one.
+    ///
+    /// Not what torchvision's `resnet50()` computes: torchvision builds **v1.5**, with the
+    /// stride on the 3x3 ([`ResNet::resnet50_v1_5`]). The two have the same keys, shapes
+    /// and parameter count, so each loads the other's weights without complaint, but they
+    /// compute different functions: use v1.5 to exchange weights with torchvision.
+    pub fn resnet50_v1() -> Self {
         Self::imagenet(50, ShortcutOption::B, StridePlacement::First1x1)
     }
-    /// ResNet-101, option B, v1.
-    pub fn resnet101() -> Self {
+    /// ResNet-101 **v1** (stride on the first 1x1); see [`ResNet::resnet50_v1`].
+    pub fn resnet101_v1() -> Self {
         Self::imagenet(101, ShortcutOption::B, StridePlacement::First1x1)
     }
-    /// ResNet-152, option B, v1.
-    pub fn resnet152() -> Self {
+    /// ResNet-152 **v1** (stride on the first 1x1); see [`ResNet::resnet50_v1`].
+    pub fn resnet152_v1() -> Self {
         Self::imagenet(152, ShortcutOption::B, StridePlacement::First1x1)
     }
-    /// The network torchvision's `resnetN()` computes: option B, stride on the 3x3 (v1.5).
-    /// Use this one to exchange weights with torchvision.
+    /// ResNet-50 **v1.5**, torchvision's `resnet50()`: option B, stride on the 3x3
+    /// ([`StridePlacement::Conv3x3`]); slightly more compute (4.1 GFLOPs) than the
+    /// paper's [v1](ResNet::resnet50_v1), slightly more accurate.
+    pub fn resnet50_v1_5() -> Self {
+        Self::torchvision(50)
+    }
+    /// ResNet-101 **v1.5**, torchvision's `resnet101()`; see [`ResNet::resnet50_v1_5`].
+    pub fn resnet101_v1_5() -> Self {
+        Self::torchvision(101)
+    }
+    /// ResNet-152 **v1.5**, torchvision's `resnet152()`; see [`ResNet::resnet50_v1_5`].
+    pub fn resnet152_v1_5() -> Self {
+        Self::torchvision(152)
+    }
+    /// The network torchvision's `resnetN()` computes, for any of its depths: option B,
+    /// stride on the 3x3 (v1.5; for 18 and 34, which have no bottlenecks, v1 and v1.5 are
+    /// the same net). Use this one to exchange weights with torchvision.
     #[track_caller]
     pub fn torchvision(depth: usize) -> Self {
         Self::imagenet(depth, ShortcutOption::B, StridePlacement::Conv3x3)
@@ -291,9 +421,11 @@ impl<T: Float> ResNet<T> {
         self
     }
 
-    /// The summary for one image of `hw x hw` pixels (32 for CIFAR, 224 for ImageNet).
+    /// The summary for one image of `hw x hw` pixels (32 for CIFAR, 224 for ImageNet),
+    /// with as many channels as the first conv takes (3 for RGB, 1 for Fashion-MNIST).
     pub fn summary(&self, hw: usize) -> Summary {
-        Summary::of(&self.name, self, &[1, 3, hw, hw])
+        let channels = self.conv1.weight.shape()[1];
+        Summary::of(&self.name, self, &[1, channels, hw, hw])
     }
 
     /// The stem: the first conv, with batch norm, ReLU and max pooling where the network
@@ -335,38 +467,26 @@ impl<T: Float> Module<T> for ResNet<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         self.fc.forward(&self.features(x, mode), mode)
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("conv1", &self.conv1, f);
+    /// `conv1`, `bn1`, `maxpool`, `layer1.0` ... `layerK.M`, `bn_final`, `avgpool`, `fc`,
+    /// each where the network has it: torchvision's names.
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        let mut c: Vec<(String, &dyn Module<T>)> = vec![("conv1".into(), &self.conv1)];
         if let Some(bn) = &self.bn1 {
-            visit_child("bn1", bn, f);
-        }
-        for (i, stage) in self.stages.iter().enumerate() {
-            for (j, block) in stage.iter().enumerate() {
-                visit_child(&format!("layer{}.{j}", i + 1), block, f);
-            }
-        }
-        if let Some(bn) = &self.final_bn {
-            visit_child("bn_final", bn, f);
-        }
-        visit_child("fc", &self.fc, f);
-    }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let mut s = summary.child("conv1", &self.conv1, input);
-        if let Some(bn) = &self.bn1 {
-            s = summary.child("bn1", bn, &s);
+            c.push(("bn1".into(), bn));
         }
         if let Some(p) = &self.maxpool {
-            s = summary.child::<T>("maxpool", p, &s);
+            c.push(("maxpool".into(), p));
         }
         for (i, stage) in self.stages.iter().enumerate() {
             for (j, block) in stage.iter().enumerate() {
-                s = summary.child(&format!("layer{}.{j}", i + 1), block, &s);
+                c.push((format!("layer{}.{j}", i + 1), block));
             }
         }
         if let Some(bn) = &self.final_bn {
-            s = summary.child("bn_final", bn, &s);
+            c.push(("bn_final".into(), bn));
         }
-        s = summary.child::<T>("avgpool", &GlobalAvgPool, &s);
-        summary.child("fc", &self.fc, &s)
+        c.push(("avgpool".into(), &GlobalAvgPool));
+        c.push(("fc".into(), &self.fc));
+        c
     }
 }

@@ -3,27 +3,50 @@
 //! He et al. 2015: a block learns the residual `F(x) = H(x) - x` and outputs `F(x) + x`;
 //! if the identity is optimal, the block only has to drive `F` to zero.
 
-use super::{BatchNorm2d, Conv2d, Init, Linear, Mode, Module, Rng, Role, visit_child};
-use crate::models::Summary;
-use crate::{Float, Param, Var};
+use super::{BatchNorm2d, Conv2d, Init, LayerInfo, Linear, Mode, Module, Rng, ShapeFlow};
+use crate::{Float, Var};
 
 /// The shortcut of a residual block, He et al. 2015 §3.3 and §4.1.
 pub enum Shortcut<T: Float = f32> {
     /// `y = F(x) + x`: same shape in and out.
     Identity,
-    /// Option A: subsample with `stride` and pad the channels with zeros up to
-    /// `out_channels`. No parameters.
-    ZeroPad {
-        /// Channels out.
-        out_channels: usize,
-        /// Subsampling step (1 or 2).
-        stride: usize,
-    },
+    /// Option A: subsample with `stride` and pad the channels with zeros. No parameters.
+    /// Named `shortcut` in a summary.
+    ZeroPad(ZeroPad),
     /// Options B and C: `y = F(x) + W_s x`, `W_s` a 1x1 conv with stride, then batch norm.
     /// Named `downsample.0` and `downsample.1`, as torchvision names them.
     Projection(Box<(Conv2d<T>, BatchNorm2d<T>)>),
     /// The plain block: the same `F`, no shortcut at all.
     None,
+}
+
+/// The parameter-free shortcut of option A: keep every `stride`-th pixel and pad the
+/// channels with zeros up to `out_channels` (He et al. 2015 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZeroPad {
+    /// Channels out.
+    pub out_channels: usize,
+    /// Subsampling step (1 or 2).
+    pub stride: usize,
+}
+
+impl<T: Float> Module<T> for ZeroPad {
+    #[track_caller]
+    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
+        x.zero_pad_shortcut_stride(self.out_channels, self.stride)
+    }
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
+        Some(LayerInfo {
+            layer: "ZeroPad (option A)".into(),
+            output: vec![
+                input[0],
+                self.out_channels,
+                input[2].div_ceil(self.stride),
+                input[3].div_ceil(self.stride),
+            ],
+            macs: 0,
+        })
+    }
 }
 
 /// Which shortcut a network uses (He et al. 2015, §4.1).
@@ -39,8 +62,41 @@ pub enum ShortcutOption {
     None,
 }
 
+impl std::fmt::Display for ShortcutOption {
+    /// `A`, `B`, `C`, or `none` for the plain network.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ShortcutOption::A => "A",
+            ShortcutOption::B => "B",
+            ShortcutOption::C => "C",
+            ShortcutOption::None => "none",
+        })
+    }
+}
+
+impl std::str::FromStr for ShortcutOption {
+    type Err = String;
+
+    /// `A`, `B` or `C` in either case (and `none`, the plain network's); any other text
+    /// is an error that lists the options.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "A" => Ok(ShortcutOption::A),
+            "B" => Ok(ShortcutOption::B),
+            "C" => Ok(ShortcutOption::C),
+            "NONE" => Ok(ShortcutOption::None),
+            _ => Err(format!(
+                "unknown shortcut option `{s}`; the options are A (identity, zero-padding \
+                 where the shape changes), B (projections where the shape changes) and C \
+                 (projections everywhere), He et al. 2015 §4.1"
+            )),
+        }
+    }
+}
+
 impl<T: Float> Shortcut<T> {
     /// The shortcut `option` gives a block from `cin` to `cout` channels with `stride`.
+    /// A projection's 1x1 conv is He-initialised.
     pub fn for_option(
         option: ShortcutOption,
         cin: usize,
@@ -48,10 +104,20 @@ impl<T: Float> Shortcut<T> {
         stride: usize,
         rng: &mut Rng,
     ) -> Self {
+        Self::for_option_init(option, (cin, cout, stride), Init::HeNormal, rng)
+    }
+
+    /// [`Shortcut::for_option`] with the projection's conv drawn from `init`.
+    pub(crate) fn for_option_init(
+        option: ShortcutOption,
+        (cin, cout, stride): (usize, usize, usize),
+        init: Init,
+        rng: &mut Rng,
+    ) -> Self {
         let changes = stride != 1 || cin != cout;
         let projection = |rng: &mut Rng| {
             Shortcut::Projection(Box::new((
-                Conv2d::new(cin, cout, 1, stride, 0, false, Init::HeNormal, rng),
+                Conv2d::new(cin, cout, 1, stride, 0, false, init, rng),
                 BatchNorm2d::new(cout),
             )))
         };
@@ -59,10 +125,10 @@ impl<T: Float> Shortcut<T> {
             ShortcutOption::None => Shortcut::None,
             ShortcutOption::C => projection(rng),
             ShortcutOption::B if changes => projection(rng),
-            ShortcutOption::A if changes => Shortcut::ZeroPad {
+            ShortcutOption::A if changes => Shortcut::ZeroPad(ZeroPad {
                 out_channels: cout,
                 stride,
-            },
+            }),
             _ => Shortcut::Identity,
         }
     }
@@ -72,42 +138,45 @@ impl<T: Float> Shortcut<T> {
     pub fn apply(&self, x: &Var<T>, mode: Mode) -> Option<Var<T>> {
         match self {
             Shortcut::Identity => Some(x.clone()),
-            Shortcut::ZeroPad {
-                out_channels,
-                stride,
-            } => Some(x.zero_pad_shortcut_stride(*out_channels, *stride)),
+            Shortcut::ZeroPad(z) => Some(z.forward(x, mode)),
             Shortcut::Projection(p) => Some(p.1.forward(&p.0.forward(x, mode), mode)),
             Shortcut::None => None,
         }
     }
 
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        if let Shortcut::Projection(p) = self {
-            visit_child("downsample.0", &p.0, f);
-            visit_child("downsample.1", &p.1, f);
+    /// The shortcut's layers as children of its block: `downsample.0` and `downsample.1`
+    /// for a projection (torchvision's names), `shortcut` for option A's zero padding,
+    /// nothing for the identity or the plain block.
+    pub fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        match self {
+            Shortcut::Projection(p) => vec![
+                ("downsample.0".into(), &p.0 as &dyn Module<T>),
+                ("downsample.1".into(), &p.1),
+            ],
+            Shortcut::ZeroPad(z) => vec![("shortcut".into(), z as &dyn Module<T>)],
+            Shortcut::Identity | Shortcut::None => Vec::new(),
         }
     }
+}
 
-    fn summarize(&self, input: &[usize], summary: &mut Summary) {
-        match self {
-            Shortcut::Projection(p) => {
-                let s = summary.child("downsample.0", &p.0, input);
-                summary.child("downsample.1", &p.1, &s);
-            }
-            Shortcut::ZeroPad {
-                out_channels,
-                stride,
-            } => {
-                let out = vec![
-                    input[0],
-                    *out_channels,
-                    input[2].div_ceil(*stride),
-                    input[3].div_ceil(*stride),
-                ];
-                summary.named_row("shortcut", "ZeroPad (option A)", &out, 0, 0);
-            }
-            Shortcut::Identity | Shortcut::None => {}
-        }
+/// A residual block's children: its branch (named), then its shortcut's layers.
+fn with_shortcut<'a, T: Float>(
+    branch: Vec<(&str, &'a dyn Module<T>)>,
+    shortcut: &'a Shortcut<T>,
+) -> Vec<(String, &'a dyn Module<T>)> {
+    branch
+        .into_iter()
+        .map(|(n, m)| (n.to_string(), m))
+        .chain(shortcut.children())
+        .collect()
+}
+
+/// `f` times `scale` (no op recorded for 1).
+fn scaled<T: Float>(f: Var<T>, scale: f64) -> Var<T> {
+    if scale == 1.0 {
+        f
+    } else {
+        f.scale(T::cast(scale))
     }
 }
 
@@ -133,12 +202,14 @@ pub struct BasicBlock<T: Float = f32> {
     pub bn2: BatchNorm2d<T>,
     /// The shortcut.
     pub shortcut: Shortcut<T>,
+    /// A scale on the branch, `y = relu(s F(x) + lambda shortcut(x))`; 1 by default.
+    pub branch_scale: f64,
     /// A scale lambda on the shortcut (He et al. 2016 eq. 8); 1 by default.
     pub shortcut_scale: f64,
 }
 
 impl<T: Float> BasicBlock<T> {
-    /// A block from `cin` to `cout` channels; `stride` 2 halves the map.
+    /// A block from `cin` to `cout` channels; `stride` 2 halves the map. He init.
     pub fn new(
         cin: usize,
         cout: usize,
@@ -146,20 +217,34 @@ impl<T: Float> BasicBlock<T> {
         option: ShortcutOption,
         rng: &mut Rng,
     ) -> Self {
+        Self::with_init((cin, cout, stride), option, Init::HeNormal, rng)
+    }
+
+    /// [`BasicBlock::new`] with every conv drawn from `init`.
+    pub(crate) fn with_init(
+        (cin, cout, stride): (usize, usize, usize),
+        option: ShortcutOption,
+        init: Init,
+        rng: &mut Rng,
+    ) -> Self {
         BasicBlock {
-            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, Init::HeNormal, rng),
+            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, init, rng),
             bn1: BatchNorm2d::new(cout),
-            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, Init::HeNormal, rng),
+            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, init, rng),
             bn2: BatchNorm2d::new(cout),
-            shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, rng),
+            branch_scale: 1.0,
             shortcut_scale: 1.0,
         }
     }
 
-    /// The residual branch `F(x)`, before the addition.
+    /// The residual branch `s F(x)`, before the addition.
     pub fn branch(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         let h = self.bn1.forward(&self.conv1.forward(x, mode), mode).relu();
-        self.bn2.forward(&self.conv2.forward(&h, mode), mode)
+        scaled(
+            self.bn2.forward(&self.conv2.forward(&h, mode), mode),
+            self.branch_scale,
+        )
     }
 }
 
@@ -168,20 +253,19 @@ impl<T: Float> Module<T> for BasicBlock<T> {
         let f = self.branch(x, mode);
         add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("conv1", &self.conv1, f);
-        visit_child("bn1", &self.bn1, f);
-        visit_child("conv2", &self.conv2, f);
-        visit_child("bn2", &self.bn2, f);
-        self.shortcut.visit(f);
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        with_shortcut(
+            vec![
+                ("conv1", &self.conv1 as &dyn Module<T>),
+                ("bn1", &self.bn1),
+                ("conv2", &self.conv2),
+                ("bn2", &self.bn2),
+            ],
+            &self.shortcut,
+        )
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let s = summary.child("conv1", &self.conv1, input);
-        let s = summary.child("bn1", &self.bn1, &s);
-        let s = summary.child("conv2", &self.conv2, &s);
-        let s = summary.child("bn2", &self.bn2, &s);
-        self.shortcut.summarize(input, summary);
-        s
+    fn shape_flow(&self) -> ShapeFlow {
+        ShapeFlow::Residual { branch: 4 }
     }
 }
 
@@ -213,6 +297,8 @@ pub struct Bottleneck<T: Float = f32> {
     pub bn3: BatchNorm2d<T>,
     /// The shortcut.
     pub shortcut: Shortcut<T>,
+    /// A scale on the branch; 1 by default.
+    pub branch_scale: f64,
     /// A scale lambda on the shortcut; 1 by default.
     pub shortcut_scale: f64,
 }
@@ -243,6 +329,7 @@ impl<T: Float> Bottleneck<T> {
             conv3: Conv2d::new(width, cout, 1, 1, 0, false, Init::HeNormal, rng),
             bn3: BatchNorm2d::new(cout),
             shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            branch_scale: 1.0,
             shortcut_scale: 1.0,
         }
     }
@@ -252,32 +339,27 @@ impl<T: Float> Module<T> for Bottleneck<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         let h = self.bn1.forward(&self.conv1.forward(x, mode), mode).relu();
         let h = self.bn2.forward(&self.conv2.forward(&h, mode), mode).relu();
-        let f = self.bn3.forward(&self.conv3.forward(&h, mode), mode);
+        let f = scaled(
+            self.bn3.forward(&self.conv3.forward(&h, mode), mode),
+            self.branch_scale,
+        );
         add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("conv1", &self.conv1, f);
-        visit_child("bn1", &self.bn1, f);
-        visit_child("conv2", &self.conv2, f);
-        visit_child("bn2", &self.bn2, f);
-        visit_child("conv3", &self.conv3, f);
-        visit_child("bn3", &self.bn3, f);
-        self.shortcut.visit(f);
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        with_shortcut(
+            vec![
+                ("conv1", &self.conv1 as &dyn Module<T>),
+                ("bn1", &self.bn1),
+                ("conv2", &self.conv2),
+                ("bn2", &self.bn2),
+                ("conv3", &self.conv3),
+                ("bn3", &self.bn3),
+            ],
+            &self.shortcut,
+        )
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let mut s = input.to_vec();
-        for (name, m) in [
-            ("conv1", &self.conv1 as &dyn Module<T>),
-            ("bn1", &self.bn1),
-            ("conv2", &self.conv2),
-            ("bn2", &self.bn2),
-            ("conv3", &self.conv3),
-            ("bn3", &self.bn3),
-        ] {
-            s = summary.child(name, m, &s);
-        }
-        self.shortcut.summarize(input, summary);
-        s
+    fn shape_flow(&self) -> ShapeFlow {
+        ShapeFlow::Residual { branch: 6 }
     }
 }
 
@@ -294,10 +376,14 @@ pub struct PreActBlock<T: Float = f32> {
     pub conv2: Conv2d<T>,
     /// The shortcut; a projection reads the pre-activated input.
     pub shortcut: Shortcut<T>,
+    /// A scale on the branch, `y = s F(x) + lambda shortcut(x)`; 1 by default.
+    pub branch_scale: f64,
+    /// A scale lambda on the shortcut (He et al. 2016 eq. 8); 1 by default.
+    pub shortcut_scale: f64,
 }
 
 impl<T: Float> PreActBlock<T> {
-    /// A pre-activation block from `cin` to `cout` channels.
+    /// A pre-activation block from `cin` to `cout` channels. He init.
     pub fn new(
         cin: usize,
         cout: usize,
@@ -305,12 +391,24 @@ impl<T: Float> PreActBlock<T> {
         option: ShortcutOption,
         rng: &mut Rng,
     ) -> Self {
+        Self::with_init((cin, cout, stride), option, Init::HeNormal, rng)
+    }
+
+    /// [`PreActBlock::new`] with every conv drawn from `init`.
+    pub(crate) fn with_init(
+        (cin, cout, stride): (usize, usize, usize),
+        option: ShortcutOption,
+        init: Init,
+        rng: &mut Rng,
+    ) -> Self {
         PreActBlock {
             bn1: BatchNorm2d::new(cin),
-            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, Init::HeNormal, rng),
+            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, init, rng),
             bn2: BatchNorm2d::new(cout),
-            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, Init::HeNormal, rng),
-            shortcut: Shortcut::for_option(option, cin, cout, stride, rng),
+            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, init, rng),
+            shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, rng),
+            branch_scale: 1.0,
+            shortcut_scale: 1.0,
         }
     }
 }
@@ -324,22 +422,21 @@ impl<T: Float> Module<T> for PreActBlock<T> {
         };
         let h = self.conv1.forward(&pre, mode);
         let f = self.conv2.forward(&self.bn2.forward(&h, mode).relu(), mode);
-        add_shortcut(f, shortcut, 1.0)
+        add_shortcut(scaled(f, self.branch_scale), shortcut, self.shortcut_scale)
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("bn1", &self.bn1, f);
-        visit_child("conv1", &self.conv1, f);
-        visit_child("bn2", &self.bn2, f);
-        visit_child("conv2", &self.conv2, f);
-        self.shortcut.visit(f);
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        with_shortcut(
+            vec![
+                ("bn1", &self.bn1 as &dyn Module<T>),
+                ("conv1", &self.conv1),
+                ("bn2", &self.bn2),
+                ("conv2", &self.conv2),
+            ],
+            &self.shortcut,
+        )
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let s = summary.child("bn1", &self.bn1, input);
-        let s = summary.child("conv1", &self.conv1, &s);
-        let s = summary.child("bn2", &self.bn2, &s);
-        let s = summary.child("conv2", &self.conv2, &s);
-        self.shortcut.summarize(input, summary);
-        s
+    fn shape_flow(&self) -> ShapeFlow {
+        ShapeFlow::Residual { branch: 4 }
     }
 }
 
@@ -369,10 +466,13 @@ pub struct ResidualMlpBlock<T: Float = f32> {
     pub branch_scale: f64,
     /// Whether `x` is added back (false: the same branch as a plain two-layer block).
     pub skip: bool,
+    /// A scale lambda on the skip, `y = s F(x) + lambda x` (He et al. 2016 eq. 8); 1 by
+    /// default. Ignored without the skip.
+    pub shortcut_scale: f64,
 }
 
 impl<T: Float> ResidualMlpBlock<T> {
-    /// A block of `width` units, weights by `init`, no biases (as SCIENCE.md's set-up).
+    /// A block of `width` units, weights by `init`, no biases (the gradient-flow experiments' set-up).
     pub fn new(width: usize, norm: MlpNorm, init: Init, rng: &mut Rng) -> Self {
         ResidualMlpBlock {
             fc1: Linear::new(width, width, false, init, rng),
@@ -382,6 +482,7 @@ impl<T: Float> ResidualMlpBlock<T> {
             norm,
             branch_scale: 1.0,
             skip: true,
+            shortcut_scale: 1.0,
         }
     }
 
@@ -400,39 +501,33 @@ impl<T: Float> ResidualMlpBlock<T> {
             }
             _ => self.fc2.forward(&self.fc1.forward(x, mode).relu(), mode),
         };
-        if self.branch_scale == 1.0 {
-            f
-        } else {
-            f.scale(T::cast(self.branch_scale))
-        }
+        scaled(f, self.branch_scale)
     }
 }
 
 impl<T: Float> Module<T> for ResidualMlpBlock<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         let f = self.branch(x, mode);
-        let y = if self.skip { f + x } else { f };
+        let y = if self.skip {
+            add_shortcut(f, Some(x.clone()), self.shortcut_scale)
+        } else {
+            f
+        };
         if self.norm == MlpNorm::Post {
             y.relu()
         } else {
             y
         }
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        visit_child("fc1", &self.fc1, f);
-        visit_child("fc2", &self.fc2, f);
+    /// `fc1`, `fc2`, then `bn1`, `bn2` if any. All have the block's width, so shapes
+    /// flow as a plain sequence whatever the norm's placement.
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        let mut c: Vec<(String, &dyn Module<T>)> =
+            vec![("fc1".into(), &self.fc1), ("fc2".into(), &self.fc2)];
         if let Some((b1, b2)) = &self.bns {
-            visit_child("bn1", b1, f);
-            visit_child("bn2", b2, f);
+            c.push(("bn1".into(), b1));
+            c.push(("bn2".into(), b2));
         }
-    }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let s = summary.child("fc1", &self.fc1, input);
-        let s = summary.child("fc2", &self.fc2, &s);
-        if let Some((b1, b2)) = &self.bns {
-            summary.child("bn1", b1, &s);
-            summary.child("bn2", b2, &s);
-        }
-        s
+        c
     }
 }

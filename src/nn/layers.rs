@@ -2,8 +2,7 @@
 
 use ndarray::{Array1, ArrayD, IxDyn};
 
-use super::{Init, Mode, Module, Rng, Role, visit_child};
-use crate::models::Summary;
+use super::{Init, LayerInfo, Mode, Module, Rng, Role};
 use crate::{Float, Param, RunningStats, Var};
 
 /// A 2-D convolution with its weight `[C_out, C_in, k, k]` and optional bias `[C_out]`.
@@ -68,25 +67,22 @@ impl<T: Float> Module<T> for Conv2d<T> {
             self.padding,
         )
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+    fn own_params(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
         f("weight", &self.weight, Role::Parameter);
         if let Some(b) = &self.bias {
             f("bias", b, Role::Parameter);
         }
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let out = self.out_shape(input);
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
+        let output = self.out_shape(input);
         let s = self.weight.shape();
-        let params = self.weight.len() + self.bias.as_ref().map_or(0, Param::len);
-        let macs = out.iter().product::<usize>() * s[1] * s[2] * s[3];
+        let macs = output.iter().product::<usize>() * s[1] * s[2] * s[3];
         let k = s[2];
-        summary.row(
-            &format!("Conv2d {k}x{k}/{}", self.stride),
-            &out,
-            params,
+        Some(LayerInfo {
+            layer: format!("Conv2d {k}x{k}/{}", self.stride),
+            output,
             macs,
-        );
-        out
+        })
     }
 }
 
@@ -137,7 +133,7 @@ impl<T: Float> Module<T> for BatchNorm2d<T> {
         }
         y
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+    fn own_params(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
         f("weight", &self.weight, Role::Parameter);
         f("bias", &self.bias, Role::Parameter);
         f("running_mean", &self.stats.mean, Role::Buffer);
@@ -148,9 +144,12 @@ impl<T: Float> Module<T> for BatchNorm2d<T> {
             Role::Buffer,
         );
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        summary.row("BatchNorm2d", input, self.weight.len() + self.bias.len(), 0);
-        input.to_vec()
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
+        Some(LayerInfo {
+            layer: "BatchNorm2d".into(),
+            output: input.to_vec(),
+            macs: 0,
+        })
     }
 }
 
@@ -190,18 +189,19 @@ impl<T: Float> Module<T> for Linear<T> {
             None => y,
         }
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
+    fn own_params(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
         f("weight", &self.weight, Role::Parameter);
         if let Some(b) = &self.bias {
             f("bias", b, Role::Parameter);
         }
     }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
         let s = self.weight.shape();
-        let out = vec![input[0], s[0]];
-        let params = self.weight.len() + self.bias.as_ref().map_or(0, Param::len);
-        summary.row("Linear", &out, params, input[0] * s[0] * s[1]);
-        out
+        Some(LayerInfo {
+            layer: "Linear".into(),
+            output: vec![input[0], s[0]],
+            macs: input[0] * s[0] * s[1],
+        })
     }
 }
 
@@ -212,10 +212,12 @@ impl<T: Float> Module<T> for Relu {
     fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
         x.relu()
     }
-    fn visit(&self, _f: &mut dyn FnMut(&str, &Param<T>, Role)) {}
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        summary.row("ReLU", input, 0, 0);
-        input.to_vec()
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
+        Some(LayerInfo {
+            layer: "ReLU".into(),
+            output: input.to_vec(),
+            macs: 0,
+        })
     }
 }
 
@@ -234,17 +236,13 @@ impl<T: Float> Module<T> for MaxPool2d {
     fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
         x.max_pool2d(self.k, self.stride, self.padding)
     }
-    fn visit(&self, _f: &mut dyn FnMut(&str, &Param<T>, Role)) {}
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
         let out = |n: usize| (n + 2 * self.padding).saturating_sub(self.k) / self.stride + 1;
-        let shape = vec![input[0], input[1], out(input[2]), out(input[3])];
-        summary.row(
-            &format!("MaxPool2d {}x{}/{}", self.k, self.k, self.stride),
-            &shape,
-            0,
-            0,
-        );
-        shape
+        Some(LayerInfo {
+            layer: format!("MaxPool2d {}x{}/{}", self.k, self.k, self.stride),
+            output: vec![input[0], input[1], out(input[2]), out(input[3])],
+            macs: 0,
+        })
     }
 }
 
@@ -256,11 +254,12 @@ impl<T: Float> Module<T> for Flatten {
     fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
         x.flatten()
     }
-    fn visit(&self, _f: &mut dyn FnMut(&str, &Param<T>, Role)) {}
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let out = vec![input[0], input[1..].iter().product()];
-        summary.row("Flatten", &out, 0, 0);
-        out
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
+        Some(LayerInfo {
+            layer: "Flatten".into(),
+            output: vec![input[0], input[1..].iter().product()],
+            macs: 0,
+        })
     }
 }
 
@@ -272,11 +271,12 @@ impl<T: Float> Module<T> for GlobalAvgPool {
     fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
         x.global_avg_pool()
     }
-    fn visit(&self, _f: &mut dyn FnMut(&str, &Param<T>, Role)) {}
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let out = vec![input[0], input[1]];
-        summary.row("GlobalAvgPool", &out, 0, 0);
-        out
+    fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
+        Some(LayerInfo {
+            layer: "GlobalAvgPool".into(),
+            output: vec![input[0], input[1]],
+            macs: 0,
+        })
     }
 }
 
@@ -321,16 +321,10 @@ impl<T: Float> Module<T> for Sequential<T> {
         }
         h
     }
-    fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
-        for (name, m) in &self.layers {
-            visit_child(name, m.as_ref(), f);
-        }
-    }
-    fn summarize(&self, input: &[usize], summary: &mut Summary) -> Vec<usize> {
-        let mut shape = input.to_vec();
-        for (name, m) in &self.layers {
-            shape = summary.child(name, m.as_ref(), &shape);
-        }
-        shape
+    fn children(&self) -> Vec<(String, &dyn Module<T>)> {
+        self.layers
+            .iter()
+            .map(|(name, m)| (name.clone(), m.as_ref()))
+            .collect()
     }
 }

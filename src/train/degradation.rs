@@ -7,11 +7,8 @@ use std::fmt::Write as _;
 use super::{History, TrainConfig, train};
 use crate::data::Dataset;
 use crate::flow::layer_response_std;
-use crate::models::ResNet;
-use crate::nn::{
-    BatchNorm2d, Flatten, Init, Linear, MlpNorm, Mode, Relu, ResidualMlpBlock, Sequential,
-    ShortcutOption, rng,
-};
+use crate::models::{CifarSpec, MlpSpec, NetKind, ResNet};
+use crate::nn::{Mode, Sequential, ShortcutOption};
 use crate::viz::{Figure, LineChart, Series, panels};
 
 /// Which networks to train.
@@ -21,7 +18,7 @@ pub enum Family {
     /// `depth` weight layers, and residual nets of a first layer, `(depth - 2) / 2`
     /// post-activation blocks and a classifier.
     Mlp,
-    /// The CIFAR ResNet design (`ResNet::cifar_like`) with `width` filters in its first
+    /// The CIFAR ResNet design ([`CifarSpec`](crate::models::CifarSpec)) with `width` filters in its first
     /// stage, and its plain twin; depth `6n + 2`.
     Conv,
 }
@@ -102,47 +99,32 @@ pub struct DegradationResult {
     pub runs: Vec<RunResult>,
 }
 
+/// The MLP of `Family::Mlp`: an input layer, `depth - 2` hidden layers (plain) or
+/// `(depth - 2) / 2` post-activation blocks (residual), all with batch norm, and a
+/// classifier.
 fn mlp(
-    plain: bool,
+    kind: NetKind,
     depth: usize,
     width: usize,
     inputs: usize,
     classes: usize,
     seed: u64,
 ) -> Sequential<f32> {
-    let mut r = rng(seed);
-    let mut s = Sequential::new()
-        .push_named("flatten", Flatten)
-        .push_named(
-            "fc_in",
-            Linear::<f32>::new(inputs, width, false, Init::HeNormal, &mut r),
-        )
-        .push_named("bn_in", BatchNorm2d::<f32>::new(width))
-        .push_named("relu_in", Relu);
     let hidden = depth.saturating_sub(2);
-    if plain {
-        for i in 0..hidden {
-            let layer = Sequential::new()
-                .push_named(
-                    "fc",
-                    Linear::<f32>::new(width, width, false, Init::HeNormal, &mut r),
-                )
-                .push_named("bn", BatchNorm2d::<f32>::new(width))
-                .push_named("relu", Relu);
-            s = s.push_named(&format!("layer{i}"), layer);
-        }
-    } else {
-        for i in 0..hidden / 2 {
-            s = s.push_named(
-                &format!("block{i}"),
-                ResidualMlpBlock::<f32>::new(width, MlpNorm::Post, Init::HeNormal, &mut r),
-            );
-        }
+    let hidden = match kind {
+        NetKind::Plain => hidden,
+        NetKind::Residual => hidden / 2 * 2,
+    };
+    MlpSpec {
+        kind,
+        depth: hidden + 2,
+        batch_norm: true,
+        inputs: Some(inputs),
+        classes: Some(classes),
+        seed,
+        ..MlpSpec::plain(width, 0)
     }
-    s.push_named(
-        "fc",
-        Linear::<f32>::new(width, classes, true, Init::LecunUniform, &mut r),
-    )
+    .build()
 }
 
 /// Trains every (plain, residual) x depth x seed network of `cfg` on `train_set` and
@@ -163,23 +145,28 @@ pub fn run_degradation(
                 tc.label = format!("{kind}-{depth}");
                 let (history, response_std) = match cfg.family {
                     Family::Mlp => {
-                        let model =
-                            mlp(plain, depth, cfg.width, c * h * w, train_set.classes, seed);
+                        let kind = if plain {
+                            NetKind::Plain
+                        } else {
+                            NetKind::Residual
+                        };
+                        let model = mlp(kind, depth, cfg.width, c * h * w, train_set.classes, seed);
                         (train(&model, train_set, test, &tc), Vec::new())
                     }
                     Family::Conv => {
-                        let option = if plain {
-                            ShortcutOption::None
+                        let spec = if plain {
+                            CifarSpec::plain(depth)
                         } else {
-                            cfg.shortcut
+                            CifarSpec::resnet(depth, cfg.shortcut)
                         };
-                        let model = ResNet::<f32>::cifar_like(
-                            depth,
-                            option,
-                            false,
-                            (c, cfg.width, train_set.classes),
-                            &mut rng(seed),
-                        )
+                        let model: ResNet = CifarSpec {
+                            in_channels: c,
+                            width: cfg.width,
+                            classes: train_set.classes,
+                            seed,
+                            ..spec
+                        }
+                        .build()
                         .expect("depths are checked by the caller (6n + 2)");
                         let history = train(&model, train_set, test, &tc);
                         let probe = train_set.take(256).in_order(256).remove(0).images;

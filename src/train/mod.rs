@@ -1,7 +1,9 @@
 //! Training: a loop with a history, a progress bar (or progress lines where there is no
 //! terminal, as in a notebook), determinism, and checkpoint/resume.
 
+pub mod checkpoint;
 mod degradation;
+pub mod optim;
 mod state;
 
 pub use degradation::{DegradationConfig, DegradationResult, Family, RunResult, run_degradation};
@@ -12,8 +14,8 @@ use std::time::Instant;
 
 use crate::data::Dataset;
 use crate::nn::{Mode, Module};
-use crate::optim::{Schedule, Sgd};
 use crate::{Tape, Var};
+use optim::{Schedule, Sgd};
 
 /// How to train.
 #[derive(Debug, Clone)]

@@ -3,8 +3,8 @@
 
 use std::fmt;
 
+use super::{Module, Role, ShapeFlow};
 use crate::Float;
-use crate::nn::Module;
 
 /// One leaf layer of a summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,57 +33,59 @@ pub struct Summary {
     pub rows: Vec<SummaryRow>,
     /// The output shape.
     pub output: Vec<usize>,
-    prefix: Vec<String>,
 }
 
 impl Summary {
-    /// Summarises `model` for an input of shape `input` (batch first).
+    /// Summarises `model` for an input of shape `input` (batch first): one row per leaf
+    /// layer, named by its path, with shapes passed between children as each container's
+    /// [`shape_flow`](Module::shape_flow) says.
     pub fn of<T: Float>(title: &str, model: &dyn Module<T>, input: &[usize]) -> Summary {
         let mut s = Summary {
             title: title.to_string(),
             input: input.to_vec(),
             ..Summary::default()
         };
-        s.output = model.summarize(input, &mut s);
+        s.output = s.walk("", model, input);
         s
     }
 
-    /// Adds a row named by the current path.
-    pub fn row(&mut self, layer: &str, output: &[usize], params: usize, macs: usize) {
-        self.rows.push(SummaryRow {
-            name: self.prefix.join("."),
-            layer: layer.to_string(),
-            output: output.to_vec(),
-            params,
-            macs,
-        });
-    }
-
-    /// Adds a row named `name` under the current path.
-    pub fn named_row(
-        &mut self,
-        name: &str,
-        layer: &str,
-        output: &[usize],
-        params: usize,
-        macs: usize,
-    ) {
-        self.prefix.push(name.to_string());
-        self.row(layer, output, params, macs);
-        self.prefix.pop();
-    }
-
-    /// Summarises a child module under `name`; returns its output shape.
-    pub fn child<T: Float>(
-        &mut self,
-        name: &str,
-        m: &dyn Module<T>,
-        input: &[usize],
-    ) -> Vec<usize> {
-        self.prefix.push(name.to_string());
-        let out = m.summarize(input, self);
-        self.prefix.pop();
-        out
+    /// Adds the rows of `m`, named under `path`, for `input`; returns its output shape.
+    fn walk<T: Float>(&mut self, path: &str, m: &dyn Module<T>, input: &[usize]) -> Vec<usize> {
+        if let Some(info) = m.describe(input) {
+            let mut params = 0;
+            m.own_params(&mut |_, p, role| {
+                if role == Role::Parameter {
+                    params += p.len();
+                }
+            });
+            self.rows.push(SummaryRow {
+                name: path.to_string(),
+                layer: info.layer,
+                output: info.output.clone(),
+                params,
+                macs: info.macs,
+            });
+            return info.output;
+        }
+        let children = m.children();
+        let branch = match m.shape_flow() {
+            ShapeFlow::Sequence => children.len(),
+            ShapeFlow::Residual { branch } => branch,
+        };
+        let (mut main, mut side) = (input.to_vec(), input.to_vec());
+        for (i, (name, child)) in children.into_iter().enumerate() {
+            let child_path = if path.is_empty() {
+                name
+            } else {
+                format!("{path}.{name}")
+            };
+            if i < branch {
+                main = self.walk(&child_path, child, &main);
+            } else {
+                side = self.walk(&child_path, child, &side);
+            }
+        }
+        main
     }
 
     /// Total trainable parameters.
