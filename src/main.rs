@@ -213,10 +213,10 @@ fn degradation(
         cfg.train.batch,
         cfg.train.lr
     );
-    let r = resgrad::train::run_degradation(cfg, train, Some(test));
+    let (r, responses) = resgrad::flow::degradation_with_responses(cfg, train, Some(test));
     let io = |e: std::io::Error| format!("could not write to {}: {e}", out.display());
     r.figure().save(out).map_err(io)?;
-    if let Some(f) = r.response_figure() {
+    if let Some(f) = resgrad::viz::degradation::response_figure(&responses) {
         f.save(out).map_err(io)?;
     }
     let write = |name: &str, text: String| std::fs::write(out.join(name), text).map_err(io);
@@ -341,7 +341,7 @@ fn tour_page(r: &resgrad::train::DegradationResult, seconds: f64) -> Result<Stri
         r.dataset
     );
     html.push_str(&figure("degradation/degradation.svg", "The deeper plain net trains worse (higher training error); with shortcuts, depth does not hurt."));
-    if r.response_figure().is_some() {
+    if r.config.family == resgrad::train::Family::Conv {
         html.push_str(&figure(
             "degradation/layer-response-std-trained.svg",
             "He et al. 2015 Fig. 7 for the nets just trained (eval mode).",
@@ -477,7 +477,7 @@ fn flow(out: &std::path::Path) -> Result<(), String> {
         "done",
     ];
     let mut next = labels.iter();
-    let output = resgrad::flow::all_figures(|done| {
+    let output = resgrad::viz::flow::all_figures(|done| {
         bar.inc(1);
         if !bar.is_hidden() {
             bar.set_message(next.next().copied().unwrap_or("").to_string());
@@ -499,11 +499,11 @@ fn flow(out: &std::path::Path) -> Result<(), String> {
             );
         }
     }
-    println!("\nSCIENCE.md predictions, seeds 0..4 (width 64, batch 64):");
-    println!("{:<3} {:<40} {:<22} must hold", "#", "set-up", "measured");
-    for (n, setup, measured, hold) in &output.predictions {
-        println!("{n:<3} {setup:<40} {measured:<22} {hold}");
-    }
+    println!("\nGradient-flow predictions (docs/predictions.md), width 64, batch 64:");
+    print!(
+        "{}",
+        resgrad::viz::flow::predictions_table(&output.predictions)
+    );
     println!(
         "\nwrote {written} files to {} in {:.1} s",
         out.display(),

@@ -4,7 +4,7 @@
 #[test]
 fn every_flow_figure_is_labelled_and_has_its_numbers() {
     let mut ticks = 0;
-    let out = resgrad::flow::all_figures(|_| ticks += 1);
+    let out = resgrad::viz::flow::all_figures(|_| ticks += 1);
     assert_eq!(ticks, 7, "one progress tick per piece of work");
     let names: Vec<&str> = out.figures.iter().map(|f| f.name.as_str()).collect();
     for want in [
@@ -70,5 +70,16 @@ fn every_flow_figure_is_labelled_and_has_its_numbers() {
         }
     }
     let preds = &out.predictions;
-    assert_eq!(preds.len(), 8);
+    assert_eq!(preds.len(), resgrad::flow::PREDICTIONS.len());
+    for m in preds {
+        assert_eq!(m.values.len(), 5, "{}: seeds 0..4", m.prediction.id);
+        assert!(
+            m.holds(),
+            "prediction {} failed: {:?}",
+            m.prediction.id,
+            m.values
+        );
+    }
+    let csv = &out.get("predictions").expect("the predictions CSV").csv;
+    assert_eq!(csv.lines().count(), 1 + preds.len());
 }

@@ -4,7 +4,10 @@
 mod degradation;
 mod state;
 
-pub use degradation::{DegradationConfig, DegradationResult, Family, RunResult, run_degradation};
+pub use degradation::{
+    DegradationConfig, DegradationResult, Family, RunResult, TrainedNet, run_degradation,
+    run_degradation_with,
+};
 pub use state::{load_state, save_state};
 
 use std::io::IsTerminal;
@@ -44,7 +47,7 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     /// The paper's CIFAR recipe, scaled down: SGD, momentum 0.9, weight decay 1e-4,
-    /// batch 128; lr 0.02, which SCIENCE.md found works for every depth at small scale.
+    /// batch 128; lr 0.02, which worked for every depth at small scale (`docs/degradation.md`).
     fn default() -> Self {
         TrainConfig {
             steps: 1000,

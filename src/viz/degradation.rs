@@ -1,0 +1,103 @@
+//! The degradation experiment's figures (He et al. 2015, Figs. 6 and 7), drawn from the
+//! numbers `train` and `flow` return.
+
+use super::{Figure, LineChart, Series, panels};
+use crate::flow::TrainedResponse;
+use crate::train::{DegradationResult, EvalPoint};
+
+/// The caption of [`DegradationResult::figure`].
+pub const DEGRADATION_CAPTION: &str = "Dashed: training error; solid: test error. The deeper plain net ends with the higher \
+     training error (degradation: an optimisation problem, not overfitting); with shortcuts, depth no longer hurts.";
+
+impl DegradationResult {
+    /// He et al. 2015 Fig. 6 style: plain nets on the left, ResNets on the right; dashed
+    /// training error, solid test error, one colour per depth (seed 0).
+    pub fn figure(&self) -> Figure {
+        let panel =
+            |kind: &str, title: &str| {
+                let mut series = Vec::new();
+                for (ci, &depth) in self.config.depths.iter().enumerate() {
+                    let Some(r) = self.runs.iter().find(|r| {
+                        r.kind == kind && r.depth == depth && r.seed == self.config.seeds[0]
+                    }) else {
+                        continue;
+                    };
+                    let pts = |f: &dyn Fn(&EvalPoint) -> f64| {
+                        r.history
+                            .evals
+                            .iter()
+                            .map(|e| (e.step as f64, 100.0 * f(e)))
+                            .collect::<Vec<_>>()
+                    };
+                    series.push(Series {
+                        name: format!("{kind}-{depth} train"),
+                        points: pts(&|e| e.train_error),
+                        color: ci,
+                        dashed: true,
+                        legend: true,
+                    });
+                    if r.history.evals.iter().any(|e| e.test_error.is_finite()) {
+                        series.push(Series {
+                            name: format!("{kind}-{depth} test"),
+                            points: pts(&|e| e.test_error),
+                            color: ci,
+                            dashed: false,
+                            legend: true,
+                        });
+                    }
+                }
+                LineChart {
+                    title: title.into(),
+                    x_label: "step".into(),
+                    y_label: "error (%)".into(),
+                    log_y: false,
+                    y_range: None,
+                    series,
+                    caption: String::new(),
+                }
+            };
+        panels(
+            "degradation",
+            &format!(
+                "Degradation on {}: plain nets (left) vs ResNets (right)",
+                self.dataset
+            ),
+            &[panel("plain", "plain"), panel("resnet", "ResNet")],
+            DEGRADATION_CAPTION,
+        )
+    }
+}
+
+/// Fig. 7 for trained conv nets: the response std of each 3x3 layer, one line per net
+/// (`None` when there are none, e.g. for MLPs).
+pub fn response_figure(responses: &[TrainedResponse]) -> Option<Figure> {
+    let series: Vec<Series> = responses
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Series::new(
+                r.net.clone(),
+                r.std
+                    .iter()
+                    .enumerate()
+                    .map(|(l, &s)| (l as f64 + 1.0, s))
+                    .collect(),
+                i,
+            )
+        })
+        .collect();
+    (!series.is_empty()).then(|| {
+        LineChart {
+            title: "Layer responses of the trained nets (He et al. 2015 Fig. 7), eval mode".into(),
+            x_label: "3x3 layer index".into(),
+            y_label: "std of the response (after BN, before the addition)".into(),
+            log_y: false,
+            y_range: None,
+            series,
+            caption: "He et al. find, after full training, ResNets' responses smaller than plain nets' and smaller in \
+                      deeper ResNets (the residual functions stay near zero); a short run need not show it yet."
+                .into(),
+        }
+        .render("layer-response-std-trained")
+    })
+}
