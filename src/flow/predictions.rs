@@ -271,15 +271,17 @@ pub fn predictions_markdown() -> String {
     let mut s = String::from(
         "| # | set-up | must hold | reference simulation | source |\n|---|---|---|---|---|\n",
     );
+    // A `|` inside a cell (as in `max |dE/dx_0 - dE/dx_L|`) would end the cell.
+    let cell = |t: &str| t.replace('|', "\\|");
     for p in &PREDICTIONS {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} |",
             p.id,
-            p.setup_text(),
-            p.bound_text(),
-            p.reference,
-            p.source
+            cell(&p.setup_text()),
+            cell(&p.bound_text()),
+            cell(p.reference),
+            cell(p.source)
         );
     }
     s
