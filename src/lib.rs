@@ -21,7 +21,6 @@
 
 mod alloc;
 pub mod backward;
-pub mod bench;
 pub mod checkpoint;
 pub mod data;
 mod error;

@@ -75,15 +75,15 @@ pub fn eq5_split_resnet56() -> Vec<(f64, f64)> {
 /// ResNet-20, -56 and -110: `(net, std of each 3x3 layer's response)`.
 pub fn response_std_at_init() -> Vec<(&'static str, Vec<f64>)> {
     let x = images(8, 16, 3);
-    let nets: [(&str, fn() -> ResNet); 5] = [
-        ("plain-20", || PlainNet::cifar(20)),
-        ("plain-56", || PlainNet::cifar(56)),
-        ("ResNet-20", || ResNet::cifar(20, ShortcutOption::A)),
-        ("ResNet-56", || ResNet::cifar(56, ShortcutOption::A)),
-        ("ResNet-110", || ResNet::cifar(110, ShortcutOption::A)),
+    let nets: [(&str, ResNet); 5] = [
+        ("plain-20", PlainNet::cifar(20)),
+        ("plain-56", PlainNet::cifar(56)),
+        ("ResNet-20", ResNet::cifar(20, ShortcutOption::A)),
+        ("ResNet-56", ResNet::cifar(56, ShortcutOption::A)),
+        ("ResNet-110", ResNet::cifar(110, ShortcutOption::A)),
     ];
-    nets.into_iter()
-        .map(|(name, net)| (name, layer_response_std(&net(), &x, Mode::Eval)))
+    nets.iter()
+        .map(|(name, net)| (*name, layer_response_std(net, &x, Mode::Eval)))
         .collect()
 }
 

@@ -24,6 +24,34 @@ pub enum Family {
     Conv,
 }
 
+impl Family {
+    /// The name the command line takes: `mlp` or `conv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Mlp => "mlp",
+            Family::Conv => "conv",
+        }
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Family {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "mlp" => Ok(Family::Mlp),
+            "conv" => Ok(Family::Conv),
+            _ => Err(format!("unknown family `{s}`; choose conv or mlp")),
+        }
+    }
+}
+
 /// The experiment's settings.
 #[derive(Debug, Clone)]
 pub struct DegradationConfig {
@@ -57,6 +85,55 @@ impl DegradationConfig {
                 ..TrainConfig::default()
             },
         }
+    }
+}
+
+impl DegradationConfig {
+    /// One line saying what will run, e.g. for a log: how many nets, which, on what data.
+    pub fn describe(&self, data: &Dataset) -> String {
+        format!(
+            "{} nets ({}, width {}, depths {:?}, seeds {:?}) on {} ({} images), {} steps of {}, lr {}",
+            2 * self.depths.len() * self.seeds.len(),
+            self.family,
+            self.width,
+            self.depths,
+            self.seeds,
+            data.name,
+            data.len(),
+            self.train.steps,
+            self.train.batch,
+            self.train.lr
+        )
+    }
+
+    /// Checks the settings before hours are spent: at least one depth and one seed, a
+    /// step and an image per batch, and for conv nets depths of the CIFAR form `6n + 2`
+    /// (the rule is the one `ResNet::cifar_like` enforces, and its error is returned).
+    pub fn check(&self) -> crate::Result<()> {
+        let location = std::panic::Location::caller();
+        let bad = |message: String| {
+            Err(crate::Error::argument(
+                "DegradationConfig::check",
+                message,
+                location,
+            ))
+        };
+        if self.depths.is_empty() || self.seeds.is_empty() {
+            return bad("needs at least one depth and one seed".into());
+        }
+        if self.train.steps == 0 || self.train.batch == 0 || self.width == 0 {
+            return bad(format!(
+                "steps ({}), batch ({}) and width ({}) must be at least 1",
+                self.train.steps, self.train.batch, self.width
+            ));
+        }
+        if self.family == Family::Conv {
+            for &depth in &self.depths {
+                // Width 1, 2 classes: the cheapest net that runs the depth rule.
+                ResNet::<f32>::cifar_like(depth, ShortcutOption::A, false, (1, 1, 2), &mut rng(0))?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,9 +1,82 @@
 //! The degradation experiment's figures (He et al. 2015, Figs. 6 and 7), drawn from the
 //! numbers `train` and `flow` return.
 
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
 use super::{Figure, LineChart, Series, panels};
-use crate::flow::TrainedResponse;
-use crate::train::{DegradationResult, EvalPoint};
+use crate::data::Dataset;
+use crate::flow::{TrainedResponse, degradation_with_responses};
+use crate::train::{DegradationConfig, DegradationResult, EvalPoint};
+
+/// A finished degradation experiment: its numbers and its figures.
+#[derive(Debug, Clone)]
+pub struct DegradationReport {
+    /// Every run's history.
+    pub result: DegradationResult,
+    /// Fig. 7 on the trained conv nets of the first seed (empty for MLPs).
+    pub responses: Vec<TrainedResponse>,
+    /// [`DegradationResult::figure`], then [`response_figure`] if there are responses.
+    pub figures: Vec<Figure>,
+    /// Wall time of the whole experiment, seconds.
+    pub seconds: f64,
+}
+
+/// Runs the experiment of `cfg` on `train` (evaluating on `test`), measures Fig. 7 on the
+/// trained conv nets and draws the figures.
+pub fn run(cfg: &DegradationConfig, train: &Dataset, test: Option<&Dataset>) -> DegradationReport {
+    let start = Instant::now();
+    let (result, responses) = degradation_with_responses(cfg, train, test);
+    let mut figures = vec![result.figure()];
+    figures.extend(response_figure(&responses));
+    DegradationReport {
+        result,
+        responses,
+        figures,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+impl DegradationReport {
+    /// `degradation.md`: the settings, the wall time and the table of final errors.
+    pub fn markdown(&self) -> String {
+        let c = &self.result.config;
+        format!(
+            "# Degradation on {}\n\n{} nets, width {}, {} steps of batch {}, lr {}, {:.0} s in all.\n\n{}",
+            self.result.dataset,
+            c.family,
+            c.width,
+            c.train.steps,
+            c.train.batch,
+            c.train.lr,
+            self.seconds,
+            self.result.markdown()
+        )
+    }
+
+    /// Writes the figures (SVG and CSV), `degradation-runs.csv` (every evaluation of every
+    /// run) and `degradation.md` into `dir`; returns the paths written.
+    pub fn save(&self, dir: impl AsRef<Path>) -> std::io::Result<Vec<PathBuf>> {
+        let dir = dir.as_ref();
+        let mut written = Vec::new();
+        for f in &self.figures {
+            f.save(dir)?;
+            if !f.svg.is_empty() {
+                written.push(dir.join(format!("{}.svg", f.name)));
+            }
+            written.push(dir.join(format!("{}.csv", f.name)));
+        }
+        for (name, text) in [
+            ("degradation-runs.csv", self.result.csv()),
+            ("degradation.md", self.markdown()),
+        ] {
+            let path = dir.join(name);
+            crate::io::write_atomic(&path, text.as_bytes())?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
 
 /// The caption of [`DegradationResult::figure`].
 pub const DEGRADATION_CAPTION: &str = "Dashed: training error; solid: test error. The deeper plain net ends with the higher \

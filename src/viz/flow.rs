@@ -304,14 +304,14 @@ pub fn predictions_figure(measured: &[Measured]) -> Figure {
 /// The measured predictions as a text table, for a terminal.
 pub fn predictions_table(measured: &[Measured]) -> String {
     let mut s = format!(
-        "{:<3} {:<48} {:<26} {:<24} held\n",
+        "{:<3} {:<52} {:<26} {:<32} held\n",
         "#", "set-up", "measured (seeds 0..4)", "must hold"
     );
     for m in measured {
         let p = m.prediction;
         let _ = writeln!(
             s,
-            "{:<3} {:<48} {:<26} {:<24} {}",
+            "{:<3} {:<52} {:<26} {:<32} {}",
             p.id,
             p.setup_text(),
             m.range_text(),
@@ -344,6 +344,26 @@ impl FlowFigures {
     pub fn get(&self, name: &str) -> Option<&Figure> {
         self.figures.iter().find(|f| f.name == name)
     }
+
+    /// What a terminal shows after [`FlowFigures::save`] into `dir`: each drawn figure's
+    /// path and caption, then the predictions table.
+    pub fn report(&self, dir: impl AsRef<Path>) -> String {
+        let mut s = String::new();
+        for f in self.figures.iter().filter(|f| !f.svg.is_empty()) {
+            let _ = writeln!(
+                s,
+                "{}: {}",
+                dir.as_ref().join(format!("{}.svg", f.name)).display(),
+                f.caption
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nGradient-flow predictions (docs/predictions.md), width 64, batch 64:"
+        );
+        s.push_str(&predictions_table(&self.predictions));
+        s
+    }
 }
 
 /// The names of [`all_figures`]'s figures, in order (the steps of its progress).
@@ -356,6 +376,24 @@ pub const FLOW_STEPS: [&str; 7] = [
     "eq. 8 lambda sweep",
     "predictions",
 ];
+
+/// [`all_figures`] with a progress bar on a terminal (progress lines elsewhere, as in a
+/// notebook; none with `RESGRAD_QUIET` set).
+pub fn all_figures_with_progress() -> FlowFigures {
+    let mut progress = crate::train::Progress::new(FLOW_STEPS.len(), "flow");
+    let mut done = 0;
+    let figures = all_figures(|step| {
+        done += 1;
+        let next = FLOW_STEPS.get(done).copied().unwrap_or("done");
+        progress.update(
+            done,
+            FLOW_STEPS.len(),
+            &format!("{step} done; next: {next}"),
+        );
+    });
+    progress.finish();
+    figures
+}
 
 /// Every figure of `resgrad flow` and the measured predictions; `tick` is called with
 /// the name of each of the [`FLOW_STEPS`] once it is done (for a progress bar).

@@ -5,10 +5,11 @@
 //!
 //! The experiments of `flow` and `train` return numbers; this module draws them:
 //! [`mod@flow`] for gradient flow at initialisation, [`degradation`] for the degradation
-//! experiment.
+//! experiment, and [`tour`] puts both on one page.
 
 pub mod degradation;
 pub mod flow;
+pub mod tour;
 
 use std::fmt::Write as _;
 use std::path::Path;
