@@ -100,13 +100,11 @@ pub struct Splits {
 /// why; but a `dir` that is given must load.
 pub fn load_splits(source: Option<DataSource>, dir: Option<&Path>) -> Result<Splits> {
     let (source, origin) = match (source, dir) {
-        (Some(s), _) => (
-            s,
-            format!(
-                "{s}{}",
-                dir.map_or(String::new(), |d| format!(" from {}", d.display()))
-            ),
-        ),
+        (Some(DataSource::Digits), None) => (DataSource::Digits, "the embedded UCI digits".into()),
+        (Some(s), _) => {
+            let from = dir.map_or_else(fashion_mnist_dir, PathBuf::from);
+            (s, format!("{s} from {}", from.display()))
+        }
         (None, Some(d)) => (DataSource::Fashion, format!("fashion from {}", d.display())),
         (None, None) => match fashion_mnist(fashion_mnist_dir()) {
             Ok((train, test)) => {
