@@ -3,8 +3,11 @@
 //!     cargo bench --bench conv
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use resgrad::bench::CONV_SHAPES;
+#[allow(dead_code)]
+#[path = "../src/bin/resgrad/workloads.rs"]
+mod workloads;
 use resgrad::kernels::{Conv2dGeom, fast};
+use workloads::CONV_SHAPES;
 
 fn conv(c: &mut Criterion) {
     let mut group = c.benchmark_group("conv2d N=128");

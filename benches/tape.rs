@@ -7,7 +7,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use resgrad::Tape;
-use resgrad::bench::scalar_chain;
+#[allow(dead_code)]
+#[path = "../src/bin/resgrad/workloads.rs"]
+mod workloads;
+use workloads::scalar_chain;
 
 fn tape(c: &mut Criterion) {
     let links = 2_500; // 10,000 ops

@@ -315,7 +315,7 @@ let residual = MlpSpec::residual(64, 50).branch_scale(0.2).build::<f64>();
 (flow::ratio(&plain.blocks(), 64, 64, 0), flow::ratio(&residual.blocks(), 64, 64, 0))
 """),
     code("""
-let out = flow::all_figures(|_| {});
+let out = resgrad::viz::flow::all_figures(|_| {});
 out.figures[0].clone()
 """),
     md("""
@@ -355,7 +355,7 @@ let gr = flow::gradient_over_grid(&res.blocks(), 64, 256, 5);
 (gp.len(), flow::autocorrelation(&gp, 1)[1], flow::autocorrelation(&gr, 1)[1])
 """),
     code("""
-let out = flow::all_figures(|_| {});
+let out = resgrad::viz::flow::all_figures(|_| {});
 out.figures.iter().find(|f| f.name == "shattered-curves").unwrap().clone()
 """),
     md("""

@@ -28,7 +28,6 @@
 pub mod alloc;
 pub mod arrays;
 pub mod backward;
-pub mod bench;
 pub mod data;
 mod error;
 pub mod exercises;

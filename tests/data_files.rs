@@ -220,3 +220,110 @@ fn synthetic_sets_have_the_promised_shapes() {
     assert!((gx[[0, 0]] + 1.0).abs() < 1e-6 && (gx[[255, 0]] - 1.0).abs() < 1e-6);
     assert!((gy[[128, 0]] - ((3.0 * gx[[128, 0]]).sin() + gx[[128, 0]] / 2.0)).abs() < 1e-6);
 }
+
+// ---- choosing a data set by name, as `resgrad degradation --data NAME --data-dir DIR` ----
+
+#[test]
+fn every_data_source_parses_its_own_name_and_nothing_else() {
+    for s in data::DataSource::ALL {
+        assert_eq!(s.name().parse::<data::DataSource>(), Ok(s));
+        assert_eq!(
+            s.to_string().to_uppercase().parse::<data::DataSource>(),
+            Ok(s)
+        );
+    }
+    let err = "mnist".parse::<data::DataSource>().unwrap_err();
+    assert!(err.contains("mnist") && err.contains("cifar10"), "{err}");
+}
+
+#[test]
+fn digits_split_keeps_the_last_300_to_test_on() {
+    let (train, test) = data::digits_split();
+    assert_eq!((train.len(), test.len()), (1497, 300));
+    assert_eq!(
+        (train.name.as_str(), test.name.as_str()),
+        ("digits train", "digits test")
+    );
+    let all = data::digits();
+    assert_eq!(test.labels[..], all.labels[1497..]);
+    assert_eq!(test.images[..], all.images[1497 * 64..]);
+}
+
+#[test]
+fn idx_and_cifar10_folders_load_by_their_standard_names() {
+    let d = dir("idxdir");
+    for (stem, n) in [("train", 7), ("t10k", 3)] {
+        write(
+            &d,
+            &format!("{stem}-images-idx3-ubyte.gz"),
+            &gz(&idx_images(n, 3, 4)),
+        );
+        write(&d, &format!("{stem}-labels-idx1-ubyte"), &idx_labels(n));
+    }
+    let s = data::load_splits(Some(data::DataSource::Idx), Some(&d)).unwrap();
+    assert_eq!(
+        (s.train.len(), s.test.len(), s.train.shape),
+        (7, 3, [1, 3, 4])
+    );
+
+    let c = dir("cifardir");
+    let record = |label: u8| {
+        let mut r = vec![label];
+        r.extend(std::iter::repeat_n(label, 3072));
+        r
+    };
+    write(&c, "data_batch_1.bin", &[record(1), record(2)].concat());
+    write(&c, "data_batch_2.bin", &record(3));
+    write(&c, "test_batch.bin", &record(4));
+    let s = data::load_splits(Some(data::DataSource::Cifar10), Some(&c)).unwrap();
+    assert_eq!((s.train.len(), s.test.len()), (3, 1));
+    assert_eq!(s.train.labels, vec![1, 2, 3]);
+    // prepare normalises both splits with the training set's statistics.
+    let p = s.prepare(2, false);
+    assert_eq!(p.train.len(), 2);
+    let mean = p.train.images.iter().sum::<f32>() / p.train.images.len() as f32;
+    assert!(mean.abs() < 1e-4, "{mean}");
+}
+
+#[test]
+fn a_folder_given_explicitly_must_load_there_is_no_fallback() {
+    let missing = std::path::Path::new("/nonexistent/resgrad-data");
+    for source in [
+        None,
+        Some(data::DataSource::Fashion),
+        Some(data::DataSource::Cifar10),
+        Some(data::DataSource::Idx),
+    ] {
+        let err = data::load_splits(source, Some(missing))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/nonexistent/resgrad-data"),
+            "{source:?}: {err}"
+        );
+    }
+    // idx and cifar10 need a folder; the embedded digits read none.
+    for source in [data::DataSource::Idx, data::DataSource::Cifar10] {
+        let err = data::load_splits(Some(source), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--data-dir") && err.contains(source.name()),
+            "{err}"
+        );
+    }
+    let err = data::load_splits(Some(data::DataSource::Digits), Some(&dir("digits")))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("embedded"), "{err}");
+    // A half-written IDX folder is an error naming the missing file.
+    let d = dir("halfidx");
+    write(&d, "train-images-idx3-ubyte", &idx_images(2, 3, 4));
+    let err = data::load_splits(Some(data::DataSource::Idx), Some(&d))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("train-labels-idx1-ubyte") || err.contains("label file"),
+        "{err}"
+    );
+}

@@ -1,10 +1,10 @@
 //! `resgrad flow`'s figures: each has a title, labelled axes, a legend, a caption, and the
-//! numbers it draws as CSV.
+//! numbers it draws as CSV. The tour page shows them with their own captions.
 
 #[test]
 fn every_flow_figure_is_labelled_and_has_its_numbers() {
     let mut ticks = 0;
-    let out = resgrad::flow::all_figures(|_| ticks += 1);
+    let out = resgrad::viz::flow::all_figures(|_| ticks += 1);
     assert_eq!(ticks, 7, "one progress tick per piece of work");
     let names: Vec<&str> = out.figures.iter().map(|f| f.name.as_str()).collect();
     for want in [
@@ -70,5 +70,59 @@ fn every_flow_figure_is_labelled_and_has_its_numbers() {
         }
     }
     let preds = &out.predictions;
-    assert_eq!(preds.len(), 8);
+    assert_eq!(preds.len(), resgrad::flow::PREDICTIONS.len());
+    for m in preds {
+        assert_eq!(m.values.len(), 5, "{}: seeds 0..4", m.prediction.id);
+        assert!(
+            m.holds(),
+            "prediction {} failed: {:?}",
+            m.prediction.id,
+            m.values
+        );
+    }
+    let csv = &out.get("predictions").expect("the predictions CSV").csv;
+    assert_eq!(csv.lines().count(), 1 + preds.len());
+    tour_page_uses_the_figures_own_captions(&out);
+}
+
+fn tour_page_uses_the_figures_own_captions(flow: &resgrad::viz::flow::FlowFigures) {
+    use resgrad::viz::tour::{TOUR_FLOW_FIGURES, tour_page};
+    // A tiny conv run: two nets of depth 8 on 64 digits, 2 steps.
+    let (train, test) = resgrad::data::digits_split();
+    let mut cfg = resgrad::viz::tour::tour_config();
+    cfg.depths = vec![8];
+    cfg.train.steps = 2;
+    cfg.train.eval_every = 2;
+    cfg.train.eval_images = 64;
+    let report = resgrad::viz::degradation::run(&cfg, &train.take(64), Some(&test));
+    assert_eq!(report.responses.len(), 2, "Fig. 7 for plain-8 and resnet-8");
+    assert_eq!(report.figures.len(), 2, "the curves and Fig. 7");
+    let page = tour_page(flow, &report, 1.0);
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    for name in TOUR_FLOW_FIGURES {
+        let f = flow.get(name).unwrap();
+        assert!(page.contains(&format!("src=\"flow/{name}.svg\"")), "{name}");
+        assert!(
+            page.contains(&escape(&f.caption)),
+            "{name}: caption not on the page"
+        );
+    }
+    for f in &report.figures {
+        assert!(page.contains(&format!("src=\"degradation/{}.svg\"", f.name)));
+        assert!(
+            page.contains(&escape(&f.caption)),
+            "{}: caption not on the page",
+            f.name
+        );
+    }
+    assert!(page.contains("plain-8") && page.contains("resnet-8"));
+    let dir = std::env::temp_dir().join(format!("resgrad-tour-{}", std::process::id()));
+    let written = report.save(&dir).unwrap();
+    assert!(written.iter().all(|p| p.exists()), "{written:?}");
+    assert!(dir.join("degradation.md").exists() && dir.join("degradation-runs.csv").exists());
 }

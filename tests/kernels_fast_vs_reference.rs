@@ -5,6 +5,11 @@
 use proptest::prelude::*;
 use resgrad::kernels::{Conv2dGeom, fast, reference};
 
+/// The shapes `resgrad bench conv` times (the binary's own file, included by path).
+#[allow(dead_code)]
+#[path = "../src/bin/resgrad/workloads.rs"]
+mod workloads;
+
 fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
     (0..n)
@@ -115,7 +120,7 @@ proptest! {
 fn the_benchmark_shapes_agree_too() {
     // The shapes `resgrad bench conv` times, on a batch of 2, so that the blocked paths
     // (several KC and MC blocks) are exercised, not only the small-shape edges.
-    for (cin, cout, hw, k) in resgrad::bench::CONV_SHAPES {
+    for (cin, cout, hw, k) in workloads::CONV_SHAPES {
         let g = Conv2dGeom::new(&[2, cin, hw, hw], &[cout, cin, k, k], 1, k / 2).unwrap();
         let x = values(2 * cin * hw * hw, 1);
         let w = values(cout * cin * k * k, 2);

@@ -2,7 +2,7 @@
 //! degradation problem itself on the embedded digits.
 
 use resgrad::data;
-use resgrad::models::{CifarSpec, ResNet};
+use resgrad::models::{CifarSpec, NetKind, ResNet};
 use resgrad::nn::ShortcutOption;
 use resgrad::train::{
     DegradationConfig, Run, TrainConfig, load_state, run_degradation, save_state, train,
@@ -77,14 +77,14 @@ fn a_resumed_run_continues_the_same_curve() {
 
 #[test]
 fn deeper_plain_nets_train_worse_and_residual_nets_do_not() {
-    // SCIENCE.md's probe: BN MLPs of width 64, depths 20 and 56, on the embedded digits,
+    // The small-scale probe of docs/degradation.md: BN MLPs of width 64, depths 20 and 56, on the embedded digits,
     // SGD (momentum 0.9, wd 1e-4), batch 128, lr 0.02, 1000 steps. Measured (seed 0):
     // training error plain-20 33.4%, plain-56 78.7%, resnet-20 2.7%, resnet-56 2.9%.
     let d = data::digits();
     let mut c = DegradationConfig::mlp_probe();
     c.train.eval_every = c.train.steps; // evaluate once, at the end
     let r = run_degradation(&c, &d, None);
-    let err = |kind: &str, depth| {
+    let err = |kind: NetKind, depth| {
         r.runs
             .iter()
             .find(|x| x.kind == kind && x.depth == depth)
@@ -92,10 +92,10 @@ fn deeper_plain_nets_train_worse_and_residual_nets_do_not() {
             .final_train_error()
     };
     let (p20, p56, r20, r56) = (
-        err("plain", 20),
-        err("plain", 56),
-        err("resnet", 20),
-        err("resnet", 56),
+        err(NetKind::Plain, 20),
+        err(NetKind::Plain, 56),
+        err(NetKind::Residual, 20),
+        err(NetKind::Residual, 56),
     );
     println!(
         "training error: plain-20 {p20:.3}, plain-56 {p56:.3}, resnet-20 {r20:.3}, resnet-56 {r56:.3}"
@@ -108,7 +108,7 @@ fn deeper_plain_nets_train_worse_and_residual_nets_do_not() {
         r56 < p56 - 0.40,
         "resnet-56 {r56} should be well below plain-56 {p56}"
     );
-    // Not asserted: resnet-56 < resnet-20 (SCIENCE.md: it needs the paper's ~164 epochs).
+    // Not asserted: resnet-56 < resnet-20 (it needs the paper's ~164 epochs).
 }
 
 #[test]
@@ -138,4 +138,42 @@ fn the_history_has_every_step_and_every_epoch() {
             .all(|e| e.test_error.is_finite() && (0.0..=1.0).contains(&e.train_error))
     );
     assert!(h.images_per_second > 0.0 && h.seconds > 0.0);
+}
+
+#[test]
+fn the_degradation_settings_are_checked_before_any_training() {
+    use resgrad::train::Family;
+    let mut c = DegradationConfig::mlp_probe();
+    assert!(c.check().is_ok());
+    c.family = Family::Conv;
+    c.depths = vec![20, 21];
+    let err = c.check().unwrap_err().to_string();
+    assert!(err.contains("6n + 2") && err.contains("21"), "{err}");
+    c.depths = vec![20, 56];
+    assert!(c.check().is_ok());
+    c.seeds.clear();
+    assert!(c.check().unwrap_err().to_string().contains("seed"));
+    assert_eq!("MLP".parse::<Family>(), Ok(Family::Mlp));
+    assert!(
+        "resnet"
+            .parse::<Family>()
+            .unwrap_err()
+            .contains("conv or mlp")
+    );
+}
+
+#[test]
+fn each_trained_net_is_handed_to_the_caller_once() {
+    let d = data::digits().take(256);
+    let mut c = DegradationConfig::mlp_probe();
+    c.depths = vec![4, 6];
+    c.train.steps = 2;
+    c.train.eval_every = 2;
+    let mut seen = Vec::new();
+    let r = resgrad::train::run_degradation_with(&c, &d, None, |run, net| {
+        assert!(matches!(net, resgrad::train::TrainedNet::Mlp(_)));
+        seen.push(run.label());
+    });
+    assert_eq!(seen, ["plain-4", "resnet-4", "plain-6", "resnet-6"]);
+    assert_eq!(r.runs.len(), 4);
 }

@@ -57,6 +57,45 @@ impl Dataset {
         }
     }
 
+    /// The first `n` images and the rest, as two data sets named `<name> train` and
+    /// `<name> test` (e.g. the digits, split 1,497 / 300 by [`crate::data::digits_split`]).
+    pub fn split_at(&self, n: usize) -> (Dataset, Dataset) {
+        let n = n.min(self.len());
+        let cut = n * self.image_len();
+        let part = |name: &str, images: &[f32], labels: &[usize]| Dataset {
+            name: format!("{} {name}", self.name),
+            images: images.to_vec(),
+            labels: labels.to_vec(),
+            ..self.clone()
+        };
+        (
+            part("train", &self.images[..cut], &self.labels[..n]),
+            part("test", &self.images[cut..], &self.labels[n..]),
+        )
+    }
+
+    /// `parts` one after another, named `name`; `None` if they are empty or their image
+    /// shapes differ.
+    pub fn concat(name: &str, parts: &[Dataset]) -> Option<Dataset> {
+        let first = parts.first()?;
+        if parts.iter().any(|p| p.shape != first.shape) {
+            return None;
+        }
+        Some(Dataset {
+            name: name.to_string(),
+            images: parts
+                .iter()
+                .flat_map(|p| p.images.iter().copied())
+                .collect(),
+            labels: parts
+                .iter()
+                .flat_map(|p| p.labels.iter().copied())
+                .collect(),
+            shape: first.shape,
+            classes: parts.iter().map(|p| p.classes).max().unwrap_or(0),
+        })
+    }
+
     /// Every image shrunk by 2 in each direction (2x2 average pooling; odd edges dropped):
     /// a quarter of the pixels, for runs that must fit in minutes.
     pub fn downsample2(&self) -> Dataset {

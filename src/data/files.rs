@@ -180,6 +180,24 @@ pub fn fashion_mnist(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
             "no such folder; install Fashion-MNIST with `apt-get install dataset-fashion-mnist`, or point RESGRAD_DATA at a folder with its IDX files",
         ));
     }
+    let (mut train, mut test) = idx_dir(dir)?;
+    train.name = "fashion-mnist train".into();
+    test.name = "fashion-mnist test".into();
+    Ok((train, test))
+}
+
+/// The training and test sets of any MNIST-like folder `dir`: the four standard IDX files
+/// `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte` and
+/// `t10k-labels-idx1-ubyte`, each `.gz` or not.
+pub fn idx_dir(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
+    let dir = dir.as_ref();
+    if !dir.is_dir() {
+        return Err(Error::data(
+            dir,
+            "no such folder; an IDX folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, \
+             t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each .gz or not)",
+        ));
+    }
     let find = |stem: &str| {
         let gz = dir.join(format!("{stem}.gz"));
         if gz.exists() { gz } else { dir.join(stem) }
@@ -192,9 +210,43 @@ pub fn fashion_mnist(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
         find("t10k-images-idx3-ubyte"),
         find("t10k-labels-idx1-ubyte"),
     )?;
-    train.name = "fashion-mnist train".into();
-    test.name = "fashion-mnist test".into();
+    let folder = dir
+        .file_name()
+        .map_or("idx".into(), |f| f.to_string_lossy().into_owned());
+    train.name = format!("{folder} train");
+    test.name = format!("{folder} test");
     Ok((train, test))
+}
+
+/// The CIFAR-10 binary version from `dir` (`cifar-10-batches-bin`): the training set from
+/// every `data_batch_1.bin` .. `data_batch_5.bin` present (at least the first), the test
+/// set from `test_batch.bin`.
+pub fn cifar10_dir(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
+    let dir = dir.as_ref();
+    if !dir.is_dir() {
+        return Err(Error::data(
+            dir,
+            "no such folder; CIFAR-10's binary version (cifar-10-batches-bin) holds data_batch_1.bin .. \
+             data_batch_5.bin and test_batch.bin",
+        ));
+    }
+    let mut parts = vec![cifar10_file(dir.join("data_batch_1.bin"))?];
+    for i in 2..=5 {
+        let p = dir.join(format!("data_batch_{i}.bin"));
+        if p.exists() {
+            parts.push(cifar10_file(p)?);
+        }
+    }
+    let train = Dataset::concat("cifar-10 train", &parts).expect("CIFAR-10 files share one shape");
+    let mut test = cifar10_file(dir.join("test_batch.bin"))?;
+    test.name = "cifar-10 test".into();
+    Ok((train, test))
+}
+
+/// The embedded digits ([`digits`]) split into the first 1,497 images to train on and the
+/// last 300 to test on.
+pub fn digits_split() -> (Dataset, Dataset) {
+    digits().split_at(1497)
 }
 
 /// One CIFAR-10 binary file (`data_batch_N.bin`, `test_batch.bin`): records of one label

@@ -2,9 +2,15 @@
 //! `dE/dx_l = dE/dx_L (1 + d/dx_l sum_i F(x_i))`.
 //!
 //! Each instrument runs a model on a tape and returns numbers, to be asserted in tests or
-//! drawn by [`crate::viz`]. The loss is SCIENCE.md's `E = sum over the batch of <G, x_L>`
-//! with `G` drawn independently of the forward pass, so `dE/dx_L = G` and the ratio
-//! `R = ||dE/dx_0|| / ||dE/dx_L||` measures only what the network does to a gradient.
+//! drawn by the `viz` module (this module draws nothing). The loss is
+//! `E = sum over the batch of <G, x_L>` with `G` drawn independently of the forward pass,
+//! so `dE/dx_L = G` and the ratio `R = ||dE/dx_0|| / ||dE/dx_L||` measures only what the
+//! network does to a gradient.
+//!
+//! The nets are named by [`FlowSetup`]; the predictions the tests check are one table,
+//! [`PREDICTIONS`] (written out in `docs/predictions.md`); the experiments behind
+//! `resgrad flow`'s figures ([`gradient_norm_depth`], [`lambda_sweep`], ...) return their
+//! numbers for the `viz` module to draw.
 
 use ndarray::{ArrayD, IxDyn};
 use rand_distr::{Distribution, StandardNormal};
@@ -89,7 +95,7 @@ pub fn ratio<T: Float>(blocks: &[&dyn Module<T>], batch: usize, width: usize, se
 
 /// The mean cosine, over `pairs` pairs, between the input gradients at two nearby inputs
 /// (`cos(x, x') = rho`, equal norms) with the *same* upstream gradient for both members
-/// (SCIENCE.md prediction 5; Balduzzi et al. 2017). Both members share one batch, so
+/// (prediction 5 of [`PREDICTIONS`]; Balduzzi et al. 2017). Both members share one batch, so
 /// batch norm sees them together.
 pub fn nearby_gradient_cosine<T: Float>(
     blocks: &[&dyn Module<T>],
@@ -137,8 +143,18 @@ pub fn nearby_gradient_cosine<T: Float>(
     total / pairs as f64
 }
 
-mod figures;
-pub use figures::{FlowOutput, all_figures};
+mod experiments;
+mod predictions;
+mod setup;
+pub use experiments::{
+    DEPTH_SETUPS, DepthCurve, LAMBDAS, Shattered, depth_curve, eq5_split_resnet56,
+    gradient_norm_depth, lambda_sweep, path_length_shares, response_std_at_init, shattered,
+};
+pub use predictions::{
+    Measured, PREDICTIONS, Prediction, Quantity, measure_predictions, prediction,
+    predictions_markdown,
+};
+pub use setup::{BATCH, FlowSetup, WIDTH};
 
 use crate::models::{Block, ResNet};
 use crate::nn::ResidualMlpBlock;
@@ -207,7 +223,7 @@ pub fn layer_response_std(net: &ResNet<f32>, images: &ArrayD<f32>, mode: Mode) -
 /// Balduzzi et al. 2017, in one dimension: a scalar input `t` on a grid of `points` in
 /// [-2, 2], embedded as `x_0 = relu(t u + c)` (width `width`), run through `blocks`, read
 /// out as `f = x_L . v`; returns `df/dt` at every grid point (batch norm sees the whole
-/// grid as its batch, as in SCIENCE.md's simulation).
+/// grid as its batch, as in the reference simulation).
 pub fn gradient_over_grid(
     blocks: &[&dyn Module<f64>],
     width: usize,
@@ -330,8 +346,8 @@ pub fn parameter_gradient_norms<T: Float>(
 /// Gradient flow through a CIFAR/ImageNet ResNet (or plain net) in one call: the stem runs
 /// on `images` without recording, then every block; `E = <G, x_L>` at the last block's
 /// output with `G ~ N(0, 1)` from `seed`. The numbers come back as data
-/// ([`BoundaryGradients::norms`], [`BoundaryGradients::ratio`]) and as a picture
-/// ([`BoundaryGradients::figure`]).
+/// ([`BoundaryGradients::norms`], [`BoundaryGradients::ratio`]); the `viz` module adds
+/// `BoundaryGradients::figure`, the picture.
 pub fn resnet_flow(net: &ResNet<f32>, images: &ArrayD<f32>, seed: u64) -> BoundaryGradients<f32> {
     let tape = Tape::new();
     let x0 = tape
@@ -350,25 +366,40 @@ pub fn resnet_flow(net: &ResNet<f32>, images: &ArrayD<f32>, seed: u64) -> Bounda
     boundary_gradients(&blocks, &x0, &g, Mode::Train)
 }
 
-impl<T: Float> BoundaryGradients<T> {
-    /// `||dE/dx_l|| / ||dE/dx_L||` against `l`, on a log scale, titled `title`.
-    pub fn figure(&self, title: &str) -> crate::viz::Figure {
-        let norms = self.norms();
-        let last = norms[norms.len() - 1];
-        let points = norms
-            .iter()
-            .enumerate()
-            .map(|(l, n)| (l as f64, n / last))
-            .collect();
-        crate::viz::LineChart {
-            title: title.to_string(),
-            x_label: "boundary l (block inputs; the last is the output)".into(),
-            y_label: "||dE/dx_l|| / ||dE/dx_L||".into(),
-            log_y: true,
-            y_range: None,
-            series: vec![crate::viz::Series::new("gradient norm", points, 0)],
-            caption: format!("R = ||dE/dx_0|| / ||dE/dx_L|| = {:.3e}.", self.ratio()),
+/// He et al. 2015 Fig. 7 on one trained net: [`layer_response_std`] in eval mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainedResponse {
+    /// The net, e.g. `plain-56`.
+    pub net: String,
+    /// Its weights' seed.
+    pub seed: u64,
+    /// The std of each 3x3 layer's response (`bn1`, `bn2`, block by block).
+    pub std: Vec<f64>,
+}
+
+/// The degradation experiment with Fig. 7's instrument: runs
+/// [`run_degradation_with`](crate::train::run_degradation_with) and measures every trained
+/// conv net of the first seed on (at most) 256 training images, eval mode. MLPs get no
+/// response (they have no 3x3 layers).
+pub fn degradation_with_responses(
+    cfg: &crate::train::DegradationConfig,
+    train_set: &crate::data::Dataset,
+    test: Option<&crate::data::Dataset>,
+) -> (crate::train::DegradationResult, Vec<TrainedResponse>) {
+    use crate::train::TrainedNet;
+    let probe = train_set.take(256).in_order(256).remove(0).images;
+    let first = cfg.seeds.first().copied();
+    let mut responses = Vec::new();
+    let result = crate::train::run_degradation_with(cfg, train_set, test, |run, net| {
+        if let TrainedNet::Conv(net) = net
+            && Some(run.seed) == first
+        {
+            responses.push(TrainedResponse {
+                net: run.label(),
+                seed: run.seed,
+                std: layer_response_std(net, &probe, Mode::Eval),
+            });
         }
-        .render("gradient-norms")
-    }
+    });
+    (result, responses)
 }

@@ -6,21 +6,47 @@ use std::fmt::Write as _;
 
 use super::{History, TrainConfig, train};
 use crate::data::Dataset;
-use crate::flow::layer_response_std;
-use crate::models::{CifarSpec, MlpSpec, NetKind, ResNet};
-use crate::nn::{Mode, Sequential, ShortcutOption};
-use crate::viz::{Figure, LineChart, Series, panels};
+use crate::models::{CifarSpec, MlpSpec, NetKind, ResNet, cifar_blocks_per_stage};
+use crate::nn::{Module, Sequential, ShortcutOption};
 
 /// Which networks to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
-    /// Fully connected with batch norm, width `width` (SCIENCE.md's probe): plain nets of
+    /// Fully connected with batch norm, width `width` (the small-scale probe): plain nets of
     /// `depth` weight layers, and residual nets of a first layer, `(depth - 2) / 2`
     /// post-activation blocks and a classifier.
     Mlp,
     /// The CIFAR ResNet design ([`CifarSpec`](crate::models::CifarSpec)) with `width` filters in its first
     /// stage, and its plain twin; depth `6n + 2`.
     Conv,
+}
+
+impl Family {
+    /// The name the command line takes: `mlp` or `conv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Mlp => "mlp",
+            Family::Conv => "conv",
+        }
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Family {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "mlp" => Ok(Family::Mlp),
+            "conv" => Ok(Family::Conv),
+            _ => Err(format!("unknown family `{s}`; choose conv or mlp")),
+        }
+    }
 }
 
 /// The experiment's settings.
@@ -41,8 +67,8 @@ pub struct DegradationConfig {
 }
 
 impl DegradationConfig {
-    /// SCIENCE.md's probe: BN MLPs of width 64, depths 20 and 56, SGD momentum 0.9,
-    /// weight decay 1e-4, batch 128, lr 0.02, 1000 steps.
+    /// The small-scale probe: BN MLPs of width 64, depths 20 and 56, SGD momentum 0.9,
+    /// weight decay 1e-4, batch 128, lr 0.02, 1000 steps (see `docs/degradation.md`).
     pub fn mlp_probe() -> Self {
         DegradationConfig {
             family: Family::Mlp,
@@ -59,22 +85,73 @@ impl DegradationConfig {
     }
 }
 
+impl DegradationConfig {
+    /// One line saying what will run, e.g. for a log: how many nets, which, on what data.
+    pub fn describe(&self, data: &Dataset) -> String {
+        format!(
+            "{} nets ({}, width {}, depths {:?}, seeds {:?}) on {} ({} images), {} steps of {}, lr {}",
+            2 * self.depths.len() * self.seeds.len(),
+            self.family,
+            self.width,
+            self.depths,
+            self.seeds,
+            data.name,
+            data.len(),
+            self.train.steps,
+            self.train.batch,
+            self.train.lr
+        )
+    }
+
+    /// Checks the settings before hours are spent: at least one depth and one seed, a
+    /// step and an image per batch, and for conv nets depths of the CIFAR form `6n + 2`
+    /// (the rule is the one `ResNet::cifar_like` enforces, and its error is returned).
+    pub fn check(&self) -> crate::Result<()> {
+        let location = std::panic::Location::caller();
+        let bad = |message: String| {
+            Err(crate::Error::argument(
+                "DegradationConfig::check",
+                message,
+                location,
+            ))
+        };
+        if self.depths.is_empty() || self.seeds.is_empty() {
+            return bad("needs at least one depth and one seed".into());
+        }
+        if self.train.steps == 0 || self.train.batch == 0 || self.width == 0 {
+            return bad(format!(
+                "steps ({}), batch ({}) and width ({}) must be at least 1",
+                self.train.steps, self.train.batch, self.width
+            ));
+        }
+        if self.family == Family::Conv {
+            for &depth in &self.depths {
+                cifar_blocks_per_stage(depth)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One trained network.
 #[derive(Debug, Clone)]
 pub struct RunResult {
-    /// `plain` or `resnet`.
-    pub kind: &'static str,
+    /// Plain or residual (shown as `plain` or `resnet`).
+    pub kind: NetKind,
     /// Depth in weight layers.
     pub depth: usize,
     /// Seed.
     pub seed: u64,
     /// Its training record.
     pub history: History,
-    /// Fig. 7: std of each 3x3 layer's response, eval mode, trained (conv only).
-    pub response_std: Vec<f64>,
 }
 
 impl RunResult {
+    /// `kind-depth`, e.g. `plain-56`.
+    pub fn label(&self) -> String {
+        format!("{}-{}", self.kind, self.depth)
+    }
+
     /// The final training error (eval mode, on the evaluation subset).
     pub fn final_train_error(&self) -> f64 {
         self.history
@@ -127,6 +204,15 @@ fn mlp(
     .build()
 }
 
+/// A network just trained by [`run_degradation_with`], for an instrument to look at.
+#[derive(Clone, Copy)]
+pub enum TrainedNet<'a> {
+    /// A fully connected net ([`Family::Mlp`]).
+    Mlp(&'a dyn Module<f32>),
+    /// A conv net ([`Family::Conv`]; the plain nets are `ResNet`s without shortcuts).
+    Conv(&'a ResNet<f32>),
+}
+
 /// Trains every (plain, residual) x depth x seed network of `cfg` on `train_set` and
 /// evaluates on `test`.
 pub fn run_degradation(
@@ -134,24 +220,39 @@ pub fn run_degradation(
     train_set: &Dataset,
     test: Option<&Dataset>,
 ) -> DegradationResult {
+    run_degradation_with(cfg, train_set, test, |_, _| {})
+}
+
+/// [`run_degradation`], calling `after(run, net)` once each network is trained, so that a
+/// caller can measure the trained net (e.g. `flow::layer_response_std`) before it is
+/// dropped.
+pub fn run_degradation_with(
+    cfg: &DegradationConfig,
+    train_set: &Dataset,
+    test: Option<&Dataset>,
+    mut after: impl FnMut(&RunResult, TrainedNet<'_>),
+) -> DegradationResult {
     let mut runs = Vec::new();
     let [c, h, w] = train_set.shape;
     for &seed in &cfg.seeds {
         for &depth in &cfg.depths {
-            for kind in ["plain", "resnet"] {
-                let plain = kind == "plain";
+            for kind in [NetKind::Plain, NetKind::Residual] {
+                let plain = kind == NetKind::Plain;
                 let mut tc = cfg.train.clone();
                 tc.seed = seed;
                 tc.label = format!("{kind}-{depth}");
-                let (history, response_std) = match cfg.family {
+                let result = |history| RunResult {
+                    kind,
+                    depth,
+                    seed,
+                    history,
+                };
+                let run = match cfg.family {
                     Family::Mlp => {
-                        let kind = if plain {
-                            NetKind::Plain
-                        } else {
-                            NetKind::Residual
-                        };
                         let model = mlp(kind, depth, cfg.width, c * h * w, train_set.classes, seed);
-                        (train(&model, train_set, test, &tc), Vec::new())
+                        let run = result(train(&model, train_set, test, &tc));
+                        after(&run, TrainedNet::Mlp(&model));
+                        run
                     }
                     Family::Conv => {
                         let spec = if plain {
@@ -168,18 +269,12 @@ pub fn run_degradation(
                         }
                         .build()
                         .expect("depths are checked by the caller (6n + 2)");
-                        let history = train(&model, train_set, test, &tc);
-                        let probe = train_set.take(256).in_order(256).remove(0).images;
-                        (history, layer_response_std(&model, &probe, Mode::Eval))
+                        let run = result(train(&model, train_set, test, &tc));
+                        after(&run, TrainedNet::Conv(&model));
+                        run
                     }
                 };
-                runs.push(RunResult {
-                    kind,
-                    depth,
-                    seed,
-                    history,
-                    response_std,
-                });
+                runs.push(run);
             }
         }
     }
@@ -191,98 +286,6 @@ pub fn run_degradation(
 }
 
 impl DegradationResult {
-    /// He et al. 2015 Fig. 6 style: plain nets on the left, ResNets on the right; dashed
-    /// training error, solid test error, one colour per depth (seed 0).
-    pub fn figure(&self) -> Figure {
-        let panel =
-            |kind: &str, title: &str| {
-                let mut series = Vec::new();
-                for (ci, &depth) in self.config.depths.iter().enumerate() {
-                    if let Some(r) = self.runs.iter().find(|r| {
-                        r.kind == kind && r.depth == depth && r.seed == self.config.seeds[0]
-                    }) {
-                        let pts = |f: &dyn Fn(&super::EvalPoint) -> f64| {
-                            r.history
-                                .evals
-                                .iter()
-                                .map(|e| (e.step as f64, 100.0 * f(e)))
-                                .collect::<Vec<_>>()
-                        };
-                        series.push(Series {
-                            name: format!("{kind}-{depth} train"),
-                            points: pts(&|e| e.train_error),
-                            color: ci,
-                            dashed: true,
-                            legend: true,
-                        });
-                        if r.history.evals.iter().any(|e| e.test_error.is_finite()) {
-                            series.push(Series {
-                                name: format!("{kind}-{depth} test"),
-                                points: pts(&|e| e.test_error),
-                                color: ci,
-                                dashed: false,
-                                legend: true,
-                            });
-                        }
-                    }
-                }
-                LineChart {
-                    title: title.into(),
-                    x_label: "step".into(),
-                    y_label: "error (%)".into(),
-                    log_y: false,
-                    y_range: None,
-                    series,
-                    caption: String::new(),
-                }
-            };
-        panels(
-            "degradation",
-            &format!(
-                "Degradation on {}: plain nets (left) vs ResNets (right)",
-                self.dataset
-            ),
-            &[panel("plain", "plain"), panel("resnet", "ResNet")],
-            "Dashed: training error; solid: test error. The deeper plain net ends with the higher training error \
-             (degradation: an optimisation problem, not overfitting); with shortcuts, depth no longer hurts.",
-        )
-    }
-
-    /// Fig. 7 for the trained conv nets: response std by layer (empty for MLPs).
-    pub fn response_figure(&self) -> Option<Figure> {
-        let series: Vec<Series> = self
-            .runs
-            .iter()
-            .filter(|r| !r.response_std.is_empty() && r.seed == self.config.seeds[0])
-            .enumerate()
-            .map(|(i, r)| {
-                Series::new(
-                    format!("{}-{}", r.kind, r.depth),
-                    r.response_std
-                        .iter()
-                        .enumerate()
-                        .map(|(l, &s)| (l as f64 + 1.0, s))
-                        .collect(),
-                    i,
-                )
-            })
-            .collect();
-        (!series.is_empty()).then(|| {
-            LineChart {
-                title: "Layer responses of the trained nets (He et al. 2015 Fig. 7), eval mode".into(),
-                x_label: "3x3 layer index".into(),
-                y_label: "std of the response (after BN, before the addition)".into(),
-                log_y: false,
-                y_range: None,
-                series,
-                caption: "He et al. find, after full training, ResNets' responses smaller than plain nets' and smaller in \
-                          deeper ResNets (the residual functions stay near zero); a short run need not show it yet."
-                    .into(),
-            }
-            .render("layer-response-std-trained")
-        })
-    }
-
     /// One row per run: kind, depth, seed, final train and test error, time, img/s.
     pub fn csv(&self) -> String {
         let mut s = String::from("kind,depth,seed,step,train_error,test_error\n");

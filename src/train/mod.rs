@@ -6,7 +6,10 @@ mod degradation;
 pub mod optim;
 mod state;
 
-pub use degradation::{DegradationConfig, DegradationResult, Family, RunResult, run_degradation};
+pub use degradation::{
+    DegradationConfig, DegradationResult, Family, RunResult, TrainedNet, run_degradation,
+    run_degradation_with,
+};
 pub use state::{load_state, save_state};
 
 use std::io::IsTerminal;
@@ -46,7 +49,7 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     /// The paper's CIFAR recipe, scaled down: SGD, momentum 0.9, weight decay 1e-4,
-    /// batch 128; lr 0.02, which SCIENCE.md found works for every depth at small scale.
+    /// batch 128; lr 0.02, which worked for every depth at small scale (`docs/degradation.md`).
     fn default() -> Self {
         TrainConfig {
             steps: 1000,
@@ -205,6 +208,14 @@ impl Run {
     }
 }
 
+/// Tunes glibc's allocator for training (keep freed tensors in the heap instead of
+/// returning them to the kernel after every step: a third of a ResNet-20 step went to the
+/// kernel without it). Training calls it; so do benchmarks. Once per process; a no-op
+/// off glibc, or with `RESGRAD_NO_MALLOPT` set.
+pub fn tune_allocator() {
+    crate::alloc::tune();
+}
+
 /// Trains `model` on `train` from `run.step` up to `until` steps (at most `cfg.steps`),
 /// evaluating on `test`. The data order of step `t` depends only on `(cfg.seed, t)`, so a
 /// run resumed from a checkpoint continues the same curve.
@@ -216,6 +227,7 @@ pub fn train_until(
     run: &mut Run,
     until: usize,
 ) {
+    tune_allocator();
     let params = model.parameters();
     let per_epoch = train.len().div_ceil(cfg.batch.max(1)).max(1);
     let until = until.min(cfg.steps);

@@ -2,6 +2,14 @@
 //!
 //! A [`Figure`] holds its SVG, a one-sentence caption and the numbers behind it as CSV;
 //! it saves to a folder and shows inline in an evcxr notebook (`image/svg+xml`).
+//!
+//! The experiments of `flow` and `train` return numbers; this module draws them:
+//! [`mod@flow`] for gradient flow at initialisation, [`degradation`] for the degradation
+//! experiment, and [`tour`] puts both on one page.
+
+pub mod degradation;
+pub mod flow;
+pub mod tour;
 
 use std::fmt::Write as _;
 use std::path::Path;

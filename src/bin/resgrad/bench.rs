@@ -1,24 +1,15 @@
-//! Measurements printed by `resgrad bench ...`. Speed is measured here, never asserted in
-//! tests: the machine is shared, so only ratios taken in one run mean much.
+//! Measurements printed by `resgrad bench ...`: part of the command line, not of the
+//! library. Speed is measured here, never asserted in tests: the machine is shared, so
+//! only ratios taken in one run mean much. Each command first tunes the allocator as
+//! training does (`resgrad::train::tune_allocator`).
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use ndarray::{ArrayD, IxDyn};
+use resgrad::Tape;
+use resgrad::ndarray::{self, ArrayD, IxDyn};
 
-use crate::Tape;
-
-/// The chain every tape measurement runs: `y <- ((y * w).tanh() + x) * 0.5`, four
-/// scalar-sized ops per link, so `links` links record `4 * links` nodes.
-pub fn scalar_chain(tape: &Tape<f32>, links: usize) -> (crate::Var<f32>, crate::Var<f32>) {
-    let x = tape.scalar(0.3);
-    let w = tape.scalar(0.9);
-    let mut y = x.clone();
-    for _ in 0..links {
-        y = ((&y * &w).tanh() + &x).scale(0.5);
-    }
-    (y, w)
-}
+use crate::workloads::{CONV_SHAPES, scalar_chain};
 
 /// The same chain on bare 0-d ndarrays: the cost of the arithmetic with no tape at all.
 fn bare_chain(links: usize) -> f32 {
@@ -81,6 +72,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// `resgrad bench tape`: the tape's cost per op over `ops` scalar-sized ops, median of
 /// `repeats` runs, printed as a table.
 pub fn print_tape_cost(ops: usize, repeats: usize) {
+    resgrad::train::tune_allocator();
     println!(
         "tape cost: a chain of {ops} scalar-sized ops (mul, tanh, add, mul_scalar), f32, median of {repeats} runs"
     );
@@ -108,15 +100,7 @@ pub fn print_tape_cost(ops: usize, repeats: usize) {
 // Convolution
 // ---------------------------------------------------------------------------------------
 
-use crate::kernels::{Conv2dGeom, fast, reference};
-
-/// The shapes of `resgrad bench conv`: (Cin, Cout, H=W, k), N = 128, stride 1, same padding.
-pub const CONV_SHAPES: [(usize, usize, usize, usize); 4] = [
-    (16, 16, 32, 3),
-    (32, 32, 16, 3),
-    (64, 64, 8, 3),
-    (256, 64, 8, 1),
-];
+use resgrad::kernels::{Conv2dGeom, fast, reference};
 
 fn filled(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed
@@ -146,7 +130,7 @@ fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
 }
 
 /// GFLOP/s of an `n x n x n` sgemm through ndarray's `dot` (matrixmultiply) on this thread:
-/// the machine's ceiling, as the issue defines it.
+/// the machine's ceiling.
 pub fn sgemm_ceiling(n: usize) -> f64 {
     let a = ndarray::Array2::from_shape_vec((n, n), filled(n * n, 1)).expect("n*n");
     let b = ndarray::Array2::from_shape_vec((n, n), filled(n * n, 2)).expect("n*n");
@@ -242,8 +226,10 @@ pub fn conv_row(
     }
 }
 
-/// `resgrad bench conv`: the table of issue 3, with the ceiling measured in the same run.
+/// `resgrad bench conv`: GFLOP/s of the fast conv at each of [`CONV_SHAPES`], beside the
+/// ceiling measured in the same run and the reference loops.
 pub fn print_conv_bench(n: usize, reps: usize) {
+    resgrad::train::tune_allocator();
     let threads = rayon::current_num_threads();
     let isa = fast::gemm::Isa::detect();
     println!(
@@ -312,9 +298,9 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// Median seconds of a training step and of an inference pass of a CIFAR ResNet at batch
 /// `n`: forward, cross-entropy, backward, SGD (momentum 0.9, weight decay 1e-4).
 pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
-    use crate::models::ResNet;
-    use crate::nn::{Mode, Module, ShortcutOption};
-    use crate::train::optim::Sgd;
+    use resgrad::models::ResNet;
+    use resgrad::nn::{Mode, Module, ShortcutOption};
+    use resgrad::train::optim::Sgd;
     let model: ResNet = ResNet::cifar(depth, ShortcutOption::A);
     let params = model.parameters();
     let mut opt = Sgd::new(0.1).momentum(0.9).weight_decay(1e-4);
@@ -326,7 +312,7 @@ pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
     let labels: Vec<usize> = (0..n).map(|i| (i * 7) % 10).collect();
     let mut step = || {
         let grads = {
-            let tape = crate::Tape::new();
+            let tape = Tape::new();
             let loss = model
                 .forward(&tape.constant(x.clone()), Mode::Train)
                 .cross_entropy(&labels);
@@ -336,7 +322,7 @@ pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
     };
     let train = median_secs(steps, &mut step);
     let infer = median_secs(steps, || {
-        let tape = crate::Tape::new();
+        let tape = Tape::new();
         tape.no_grad(|| black_box(model.forward(&tape.constant(x.clone()), Mode::Eval)));
     });
     (train, infer)
@@ -344,6 +330,7 @@ pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
 
 /// `resgrad bench train`: images per second for ResNet-20 and ResNet-56 at batch 128.
 pub fn print_train_bench(n: usize, steps: usize) {
+    resgrad::train::tune_allocator();
     println!(
         "training-step bench: CIFAR ResNets (option A), batch {n}, 3x32x32 random input; forward, \
          cross-entropy, backward, SGD (momentum 0.9, wd 1e-4); {} threads; median of {steps} steps after a warm-up",

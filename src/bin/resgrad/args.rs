@@ -1,0 +1,92 @@
+//! The options of `resgrad degradation` and `resgrad bench`, and the parsers of the
+//! library's types that clap needs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use resgrad::data::DataSource;
+use resgrad::nn::ShortcutOption;
+use resgrad::train::Family;
+
+#[derive(Args)]
+pub struct Degradation {
+    /// fashion, digits, cifar10 or idx [default: fashion if installed, else digits].
+    #[arg(long)]
+    pub data: Option<DataSource>,
+    /// The data folder (idx: the four standard IDX files; cifar10: cifar-10-batches-bin).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// conv (CIFAR ResNet design) or mlp (BN MLPs).
+    #[arg(long, default_value_t = Family::Conv)]
+    pub family: Family,
+    /// Depths in weight layers, comma-separated (conv: 6n + 2).
+    #[arg(long, value_delimiter = ',', default_values_t = [20, 56])]
+    pub depths: Vec<usize>,
+    /// Width of the MLPs or of the first conv stage [default: 8 for conv, 64 for mlp].
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Optimizer steps.
+    #[arg(long, default_value_t = 500)]
+    pub steps: usize,
+    /// Learning rate (SGD, momentum 0.9, weight decay 1e-4).
+    #[arg(long, default_value_t = 0.02)]
+    pub lr: f64,
+    /// Warm-up steps at lr / 10 (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub warmup: usize,
+    /// Seeds, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [0])]
+    pub seeds: Vec<u64>,
+    /// The residual nets' shortcut option (conv): A, B or C.
+    #[arg(long, default_value = "A")]
+    pub shortcut: ShortcutOption,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    /// Train on the first N images only (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub subset: usize,
+    /// Shrink the images by 2 (2x2 average pooling).
+    #[arg(long)]
+    pub half_size: bool,
+    /// Evaluate every N steps [default: steps / 10].
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// Evaluate on at most N images of each split.
+    #[arg(long, default_value_t = 1000)]
+    pub eval_images: usize,
+    /// Where to write the figure, CSV and table.
+    #[arg(long, default_value = "out/degradation")]
+    pub out: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum Bench {
+    /// The tape's cost per op.
+    Tape {
+        /// Ops in the chain.
+        #[arg(long, default_value_t = 1_000_000)]
+        ops: usize,
+        /// Runs (the median is shown).
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+    },
+    /// Conv forward and forward+backward GFLOP/s.
+    Conv {
+        /// Batch size.
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+        /// Runs (the median is shown).
+        #[arg(long, default_value_t = 10)]
+        repeats: usize,
+    },
+    /// ResNet-20/56 training and inference images per second.
+    Train {
+        /// Batch size.
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+        /// Timed steps (the median is shown).
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+    },
+}

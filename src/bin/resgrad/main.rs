@@ -1,0 +1,160 @@
+//! The `resgrad` command line: it parses, then calls the library (`resgrad::viz::tour`,
+//! `resgrad::viz::flow`, `resgrad::viz::degradation`, `resgrad::data`, `resgrad::models`);
+//! only the benchmark tables live here.
+
+mod args;
+mod bench;
+mod summary;
+mod workloads;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use args::{Bench, Degradation};
+use clap::{Parser, Subcommand};
+use resgrad::data::load_splits;
+use resgrad::nn::{ShortcutOption, StridePlacement};
+use resgrad::train::optim::Schedule;
+use resgrad::train::{DegradationConfig, Family, TrainConfig};
+use resgrad::viz;
+
+/// resgrad: reverse-mode autodiff and residual learning, built from scratch.
+///
+/// With no command: the tour, gradient-flow figures and a short degradation run written
+/// to out/index.html (under 5 minutes). `cargo run --release --example moons` trains an
+/// MLP on two moons and draws its boundary.
+#[derive(Parser)]
+#[command(name = "resgrad", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Plain vs residual nets of several depths, same data and budget (~10 min by default).
+    Degradation(Degradation),
+    /// The gradient-flow figures and CSVs at initialisation, and the predictions table.
+    Flow {
+        /// Where to write the figures.
+        #[arg(long, default_value = "out/flow")]
+        out: PathBuf,
+    },
+    /// Layers, output shapes, parameters and multiply-adds of a network.
+    Summary {
+        /// resnet20..1202 (6n + 2), plain20.., preact-resnet110, resnet18/34/50/101/152, plain18/34.
+        #[arg(required_unless_present = "compare_blocks")]
+        model: Option<String>,
+        /// Shortcut option A, B or C [default: A on CIFAR, B on ImageNet].
+        #[arg(long)]
+        shortcut: Option<ShortcutOption>,
+        /// Torchvision's ResNet v1.5 layout (stride on the 3x3), not the paper's v1.
+        #[arg(long = "v1.5")]
+        v1_5: bool,
+        /// Instead: the bottleneck's cost beside two basic blocks.
+        #[arg(long, conflicts_with = "model")]
+        compare_blocks: bool,
+    },
+    /// Speed measurements (printed, never asserted).
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+fn degradation(a: Degradation) -> Result<(), String> {
+    let cfg = DegradationConfig {
+        family: a.family,
+        width: a
+            .width
+            .unwrap_or(if a.family == Family::Conv { 8 } else { 64 }),
+        depths: a.depths,
+        seeds: a.seeds,
+        shortcut: a.shortcut,
+        train: TrainConfig {
+            steps: a.steps,
+            batch: a.batch,
+            lr: a.lr,
+            schedule: match a.warmup {
+                0 => Schedule::Constant,
+                steps => Schedule::Warmup {
+                    steps,
+                    warmup_lr: a.lr / 10.0,
+                    then: Box::new(Schedule::Constant),
+                },
+            },
+            eval_every: a.eval_every.unwrap_or((a.steps / 10).max(1)),
+            eval_images: a.eval_images,
+            ..TrainConfig::default()
+        },
+    };
+    cfg.check().map_err(|e| e.to_string())?;
+    let data = load_splits(a.data, a.data_dir.as_deref())
+        .map_err(|e| e.to_string())?
+        .prepare(a.subset, a.half_size);
+    eprintln!("data: {}", data.origin);
+    eprintln!("degradation: {}", cfg.describe(&data.train));
+    let report = viz::degradation::run(&cfg, &data.train, Some(&data.test));
+    let written = report.save(&a.out).map_err(|e| io_error(&a.out, e))?;
+    println!("{}", report.result.markdown());
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn io_error(dir: &std::path::Path, e: std::io::Error) -> String {
+    format!("could not write to {}: {e}", dir.display())
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        None => {
+            let tour = viz::tour::run_tour("out").map_err(|e| io_error("out".as_ref(), e))?;
+            println!("\nopen {} ({:.0} s)", tour.page.display(), tour.seconds);
+        }
+        Some(Command::Degradation(a)) => degradation(a)?,
+        Some(Command::Flow { out }) => {
+            let figures = viz::flow::all_figures_with_progress();
+            let n = figures.save(&out).map_err(|e| io_error(&out, e))?;
+            print!("{}", figures.report(&out));
+            println!("\nwrote {n} files to {}", out.display());
+        }
+        Some(Command::Summary {
+            compare_blocks: true,
+            ..
+        }) => summary::print_compare_blocks(),
+        Some(Command::Summary {
+            model,
+            shortcut,
+            v1_5,
+            ..
+        }) => {
+            let placement = if v1_5 {
+                StridePlacement::Conv3x3
+            } else {
+                StridePlacement::First1x1
+            };
+            let name = model.unwrap_or_default();
+            let (net, hw) =
+                resgrad::models::by_name(&name, shortcut, placement).map_err(|e| e.to_string())?;
+            println!("{}", net.summary(hw));
+        }
+        Some(Command::Bench(Bench::Tape { ops, repeats })) => bench::print_tape_cost(ops, repeats),
+        Some(Command::Bench(Bench::Conv { batch, repeats })) => {
+            bench::print_conv_bench(batch, repeats)
+        }
+        Some(Command::Bench(Bench::Train { batch, steps })) => {
+            bench::print_train_bench(batch, steps)
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("resgrad: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

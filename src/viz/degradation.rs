@@ -1,0 +1,180 @@
+//! The degradation experiment's figures (He et al. 2015, Figs. 6 and 7), drawn from the
+//! numbers `train` and `flow` return.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::{Figure, LineChart, Series, panels};
+use crate::data::Dataset;
+use crate::flow::{TrainedResponse, degradation_with_responses};
+use crate::models::NetKind;
+use crate::train::{DegradationConfig, DegradationResult, EvalPoint};
+
+/// A finished degradation experiment: its numbers and its figures.
+#[derive(Debug, Clone)]
+pub struct DegradationReport {
+    /// Every run's history.
+    pub result: DegradationResult,
+    /// Fig. 7 on the trained conv nets of the first seed (empty for MLPs).
+    pub responses: Vec<TrainedResponse>,
+    /// [`DegradationResult::figure`], then [`response_figure`] if there are responses.
+    pub figures: Vec<Figure>,
+    /// Wall time of the whole experiment, seconds.
+    pub seconds: f64,
+}
+
+/// Runs the experiment of `cfg` on `train` (evaluating on `test`), measures Fig. 7 on the
+/// trained conv nets and draws the figures.
+pub fn run(cfg: &DegradationConfig, train: &Dataset, test: Option<&Dataset>) -> DegradationReport {
+    let start = Instant::now();
+    let (result, responses) = degradation_with_responses(cfg, train, test);
+    let mut figures = vec![result.figure()];
+    figures.extend(response_figure(&responses));
+    DegradationReport {
+        result,
+        responses,
+        figures,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+impl DegradationReport {
+    /// `degradation.md`: the settings, the wall time and the table of final errors.
+    pub fn markdown(&self) -> String {
+        let c = &self.result.config;
+        format!(
+            "# Degradation on {}\n\n{} nets, width {}, {} steps of batch {}, lr {}, {:.0} s in all.\n\n{}",
+            self.result.dataset,
+            c.family,
+            c.width,
+            c.train.steps,
+            c.train.batch,
+            c.train.lr,
+            self.seconds,
+            self.result.markdown()
+        )
+    }
+
+    /// Writes the figures (SVG and CSV), `degradation-runs.csv` (every evaluation of every
+    /// run) and `degradation.md` into `dir`; returns the paths written.
+    pub fn save(&self, dir: impl AsRef<Path>) -> std::io::Result<Vec<PathBuf>> {
+        let dir = dir.as_ref();
+        let mut written = Vec::new();
+        for f in &self.figures {
+            f.save(dir)?;
+            if !f.svg.is_empty() {
+                written.push(dir.join(format!("{}.svg", f.name)));
+            }
+            written.push(dir.join(format!("{}.csv", f.name)));
+        }
+        for (name, text) in [
+            ("degradation-runs.csv", self.result.csv()),
+            ("degradation.md", self.markdown()),
+        ] {
+            let path = dir.join(name);
+            crate::io::write_atomic(&path, text.as_bytes())?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// The caption of [`DegradationResult::figure`].
+pub const DEGRADATION_CAPTION: &str = "Dashed: training error; solid: test error. The deeper plain net ends with the higher \
+     training error (degradation: an optimisation problem, not overfitting); with shortcuts, depth no longer hurts.";
+
+impl DegradationResult {
+    /// He et al. 2015 Fig. 6 style: plain nets on the left, ResNets on the right; dashed
+    /// training error, solid test error, one colour per depth (seed 0).
+    pub fn figure(&self) -> Figure {
+        let panel =
+            |kind: NetKind, title: &str| {
+                let mut series = Vec::new();
+                for (ci, &depth) in self.config.depths.iter().enumerate() {
+                    let Some(r) = self.runs.iter().find(|r| {
+                        r.kind == kind && r.depth == depth && r.seed == self.config.seeds[0]
+                    }) else {
+                        continue;
+                    };
+                    let pts = |f: &dyn Fn(&EvalPoint) -> f64| {
+                        r.history
+                            .evals
+                            .iter()
+                            .map(|e| (e.step as f64, 100.0 * f(e)))
+                            .collect::<Vec<_>>()
+                    };
+                    series.push(Series {
+                        name: format!("{kind}-{depth} train"),
+                        points: pts(&|e| e.train_error),
+                        color: ci,
+                        dashed: true,
+                        legend: true,
+                    });
+                    if r.history.evals.iter().any(|e| e.test_error.is_finite()) {
+                        series.push(Series {
+                            name: format!("{kind}-{depth} test"),
+                            points: pts(&|e| e.test_error),
+                            color: ci,
+                            dashed: false,
+                            legend: true,
+                        });
+                    }
+                }
+                LineChart {
+                    title: title.into(),
+                    x_label: "step".into(),
+                    y_label: "error (%)".into(),
+                    log_y: false,
+                    y_range: None,
+                    series,
+                    caption: String::new(),
+                }
+            };
+        panels(
+            "degradation",
+            &format!(
+                "Degradation on {}: plain nets (left) vs ResNets (right)",
+                self.dataset
+            ),
+            &[
+                panel(NetKind::Plain, "plain"),
+                panel(NetKind::Residual, "ResNet"),
+            ],
+            DEGRADATION_CAPTION,
+        )
+    }
+}
+
+/// Fig. 7 for trained conv nets: the response std of each 3x3 layer, one line per net
+/// (`None` when there are none, e.g. for MLPs).
+pub fn response_figure(responses: &[TrainedResponse]) -> Option<Figure> {
+    let series: Vec<Series> = responses
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Series::new(
+                r.net.clone(),
+                r.std
+                    .iter()
+                    .enumerate()
+                    .map(|(l, &s)| (l as f64 + 1.0, s))
+                    .collect(),
+                i,
+            )
+        })
+        .collect();
+    (!series.is_empty()).then(|| {
+        LineChart {
+            title: "Layer responses of the trained nets (He et al. 2015 Fig. 7), eval mode".into(),
+            x_label: "3x3 layer index".into(),
+            y_label: "std of the response (after BN, before the addition)".into(),
+            log_y: false,
+            y_range: None,
+            series,
+            caption: "He et al. find, after full training, ResNets' responses smaller than plain nets' and smaller in \
+                      deeper ResNets (the residual functions stay near zero); a short run need not show it yet."
+                .into(),
+        }
+        .render("layer-response-std-trained")
+    })
+}
