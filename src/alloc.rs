@@ -8,13 +8,13 @@
 //! caching allocator does in its own way.
 //!
 //! This is a speed concern of training and benchmarks, not of the tape: the trainer and
-//! `resgrad bench` opt in by calling [`tune`]; a notebook that only records a few ops
+//! `resgrad bench` opt in through `train::tune_allocator`; a notebook that only records a few ops
 //! never needs it. `RESGRAD_NO_MALLOPT=1` turns it off.
 
 /// Raises glibc's mmap and trim thresholds once per process (a no-op elsewhere, and when
 /// `RESGRAD_NO_MALLOPT` is set).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn tune() {
+pub(crate) fn tune() {
     use std::sync::Once;
     static ONCE: Once = Once::new();
     unsafe extern "C" {
@@ -36,4 +36,4 @@ pub fn tune() {
 
 /// Raises glibc's mmap and trim thresholds once per process: a no-op off glibc.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn tune() {}
+pub(crate) fn tune() {}

@@ -25,7 +25,7 @@
 
 #![warn(missing_docs)]
 
-pub mod alloc;
+mod alloc;
 pub mod arrays;
 pub mod backward;
 pub mod data;

@@ -129,7 +129,7 @@ fn every_golden_case_matches_pytorch_in_f64() {
     assert_eq!(
         cases.len(),
         9,
-        "the golden file holds the cases the issue lists"
+        "the golden file holds every case make_golden.py writes"
     );
     for case in cases {
         run_case(&Tape::new_f64(), case, 1e-10);

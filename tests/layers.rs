@@ -284,11 +284,14 @@ fn violations(
     out
 }
 
-fn the_tree() -> (
+/// The library's files, the floor plan, and the root's re-exported names.
+type Tree = (
     Vec<(String, String)>,
     BTreeMap<String, u32>,
     BTreeMap<String, String>,
-) {
+);
+
+fn the_tree() -> Tree {
     let lib = fs::read_to_string(root().join("src/lib.rs")).unwrap();
     let modules = declared_modules(&lib);
     (library_sources(), layers(), root_names(&lib, &modules))

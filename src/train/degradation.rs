@@ -105,7 +105,7 @@ impl DegradationConfig {
 
     /// Checks the settings before hours are spent: at least one depth and one seed, a
     /// step and an image per batch, and for conv nets depths of the CIFAR form `6n + 2`
-    /// (the rule is the one `ResNet::cifar_like` enforces, and its error is returned).
+    /// (the 6n + 2 rule of [`cifar_blocks_per_stage`], whose error is returned).
     pub fn check(&self) -> crate::Result<()> {
         let location = std::panic::Location::caller();
         let bad = |message: String| {
