@@ -256,7 +256,7 @@ match; where they change, option A (zero-pad, no parameters) or B (a 1x1 project
 """),
     code(DEP),
     code("""
-use resgrad::nn::{BasicBlock, Mode, Module, Shortcut, ShortcutOption, rng};
+use resgrad::nn::{BasicBlock, Mode, Module, ShortcutOption, rng};
 use resgrad::{Tape, ndarray::{ArrayD, IxDyn}};
 let same = BasicBlock::<f32>::new(16, 16, 1, ShortcutOption::A, &mut rng(0));
 let down_a = BasicBlock::<f32>::new(16, 32, 2, ShortcutOption::A, &mut rng(0));

@@ -20,7 +20,7 @@ pub struct Degradation {
     #[arg(long, default_value_t = Family::Conv)]
     pub family: Family,
     /// Depths in weight layers, comma-separated (conv: 6n + 2).
-    #[arg(long, value_delimiter = ',', default_values_t = [20, 56])]
+    #[arg(long, value_delimiter = ',', default_value = "20,56")]
     pub depths: Vec<usize>,
     /// Width of the MLPs or of the first conv stage [default: 8 for conv, 64 for mlp].
     #[arg(long)]
@@ -35,7 +35,7 @@ pub struct Degradation {
     #[arg(long, default_value_t = 0)]
     pub warmup: usize,
     /// Seeds, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = [0])]
+    #[arg(long, value_delimiter = ',', default_value = "0")]
     pub seeds: Vec<u64>,
     /// The residual nets' shortcut option (conv): A, B or C.
     #[arg(long, default_value = "A")]
