@@ -280,6 +280,8 @@ fn the_depth_rule_is_6n_plus_2() {
             e.contains("6n + 2") && e.contains(&format!("{depth} is not")) && e.contains(nearest),
             "{depth}: {e}"
         );
+        // One sentence, not a source line's indentation carried into the message.
+        assert!(!e.contains("  "), "{depth}: {e}");
     }
 }
 

@@ -81,7 +81,9 @@ pub fn cifar_blocks_per_stage(depth: usize) -> Result<usize> {
     Err(Error::argument(
         "cifar_blocks_per_stage",
         format!(
-            "a CIFAR net has depth 6n + 2 for n >= 1 blocks per stage (three stages of n blocks              of two 3x3 layers, plus the first conv and the classifier: 20, 32, 44, 56, 110,              1202); {depth} is not of that form, the nearest are {nearest}"
+            "a CIFAR net has depth 6n + 2 for n >= 1 blocks per stage (three stages of n \
+             blocks of two 3x3 layers, plus the first conv and the classifier: 20, 32, 44, \
+             56, 110, 1202); {depth} is not of that form, the nearest are {nearest}"
         ),
         std::panic::Location::caller(),
     ))
