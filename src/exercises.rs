@@ -412,7 +412,11 @@ pub fn check_sgd_step(
 pub fn check_zero_init(f: impl Fn(&crate::nn::BasicBlock<f64>)) -> Verdict {
     const E: &str = "zero-init residual";
     let block = crate::nn::BasicBlock::<f64>::new(4, 4, 1, ShortcutOption::A, &mut rng(11));
-    block.bn1.bias.update(|b| b.fill(0.5));
+    let bn1 = block
+        .bn1
+        .batch_norm()
+        .expect("BasicBlock::new has batch norm");
+    bn1.bias.update(|b| b.fill(0.5));
     if let Err(e) = attempt(|| f(&block)) {
         return Verdict::fail(E, format!("your function panicked: {e}"));
     }

@@ -189,7 +189,8 @@ pub fn eq5_split(net: &ResNet<f32>, images: &ArrayD<f32>, g_seed: u64) -> Vec<(f
 }
 
 /// He et al. 2015 Fig. 7: the standard deviation of each 3x3 layer's response, after its
-/// batch norm and before the addition and ReLU, block by block (`bn1` then `bn2`).
+/// batch norm (if the net has batch norm) and before the addition and ReLU, block by
+/// block (`bn1` then `bn2`).
 /// Meaningful on a trained network in eval mode; at initialisation, train-mode batch
 /// norm makes every one of them exactly 1.
 pub fn layer_response_std(net: &ResNet<f32>, images: &ArrayD<f32>, mode: Mode) -> Vec<f64> {

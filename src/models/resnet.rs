@@ -4,7 +4,7 @@ use super::{NetKind, cifar_blocks_per_stage};
 use crate::error::{Error, Result};
 use crate::nn::{
     BasicBlock, BatchNorm2d, Bottleneck, Conv2d, GlobalAvgPool, Init, Linear, MaxPool2d, Mode,
-    Module, PreActBlock, Rng, ShapeFlow, ShortcutOption, StridePlacement, Summary, rng,
+    Module, Norm, PreActBlock, Rng, ShapeFlow, ShortcutOption, StridePlacement, Summary, rng,
 };
 use crate::{Float, Var};
 
@@ -47,13 +47,19 @@ pub struct ResNet<T: Float = f32> {
     pub name: String,
     /// The first conv (3x3 on CIFAR, 7x7 stride 2 on ImageNet).
     pub conv1: Conv2d<T>,
-    /// Batch norm after the first conv (absent in pre-activation nets).
+    /// Batch norm after the first conv (absent in pre-activation nets and in nets without
+    /// batch norm).
     pub bn1: Option<BatchNorm2d<T>>,
     /// 3x3 stride-2 max pooling after the stem (ImageNet only).
     pub maxpool: Option<MaxPool2d>,
     /// The stages of blocks.
     pub stages: Vec<Vec<Block<T>>>,
-    /// Pre-activation nets end with batch norm and ReLU before pooling.
+    /// He et al. 2016's layout: the stem is the first conv alone, and batch norm (if any)
+    /// and ReLU come after the last block, before pooling. Otherwise (2015) the stem is
+    /// the first conv, batch norm (if any) and ReLU, and nothing follows the last block.
+    pub pre_activation: bool,
+    /// Batch norm after the last block of a pre-activation net (absent otherwise, and in
+    /// nets without batch norm).
     pub final_bn: Option<BatchNorm2d<T>>,
     /// The classifier.
     pub fc: Linear<T>,
@@ -70,6 +76,7 @@ setters!(CifarSpec {
     in_channels: usize,
     width: usize,
     classes: usize,
+    batch_norm: bool,
     seed: u64,
 });
 
@@ -115,7 +122,8 @@ fn option_name(option: ShortcutOption) -> &'static str {
 /// maps with `width`, `2 width` and `4 width` filters (stride 2 starts stages 2 and 3),
 /// global average pooling and a linear classifier; `depth = 6n + 2`
 /// ([`cifar_blocks_per_stage`]). Batch norm follows every conv (or, pre-activated,
-/// precedes it), as in the paper. Start from [`CifarSpec::resnet`] or
+/// precedes it), as in the paper, unless [`batch_norm`](CifarSpec::batch_norm) is off.
+/// Start from [`CifarSpec::resnet`] or
 /// [`CifarSpec::plain`] and change the fields you need, in a struct literal or with the
 /// setter of each field's name (`CifarSpec::plain(56).width(8).seed(1)`):
 ///
@@ -160,13 +168,31 @@ pub struct CifarSpec {
     pub width: usize,
     /// Classes of the classifier.
     pub classes: usize,
+    /// Batch norm in the stem, in every block and in the projection shortcuts: true by
+    /// default, as in the paper.
+    ///
+    /// Off, the built net has no batch-norm layer at all: no `bn` parameters, no running
+    /// statistics, no summary rows, and forward goes straight from each conv to the next
+    /// ReLU (or addition). Each conv gets a bias instead, as PyTorch nets without batch
+    /// norm have, drawn as PyTorch draws it (uniform on `±1/sqrt(fan_in)`); the net's name
+    /// says `no batch norm`.
+    ///
+    /// Nothing then rescales the signal between layers: its size at each layer comes from
+    /// the initialisation alone. At He init it shrinks with depth through a deep plain net
+    /// (it vanishes), and it grows block by block through a residual net, which adds each
+    /// branch's output to its shortcut's (it explodes). To train a residual net without
+    /// batch norm, use a small learning rate and a Fixup-like start: a
+    /// [`branch_scale`](CifarSpec::branch_scale) of `1/sqrt(blocks)` keeps the signal
+    /// near its size after the stem, and [`ResNet::zero_init_residual`] zeroes each
+    /// branch's last conv (weight and bias), so that every block starts as its shortcut.
+    pub batch_norm: bool,
     /// The seed of the weights.
     pub seed: u64,
 }
 
 impl CifarSpec {
     /// The paper's residual CIFAR net of `depth` with `shortcut` (3 channels, width 16, 10
-    /// classes, He init, both scales 1, seed 0).
+    /// classes, He init, both scales 1, batch norm, seed 0).
     pub fn resnet(depth: usize, shortcut: ShortcutOption) -> Self {
         CifarSpec {
             depth,
@@ -179,6 +205,7 @@ impl CifarSpec {
             in_channels: 3,
             width: 16,
             classes: 10,
+            batch_norm: true,
             seed: 0,
         }
     }
@@ -213,8 +240,9 @@ impl CifarSpec {
         let n = cifar_blocks_per_stage(self.depth)?;
         let shortcut = self.block_shortcut()?;
         let (width0, preact, init) = (self.width, self.pre_activation, self.init);
+        let bn = self.batch_norm;
         let rng = &mut rng(self.seed);
-        let conv1 = Conv2d::new(self.in_channels, width0, 3, 1, 1, false, init, rng);
+        let conv1 = Conv2d::new(self.in_channels, width0, 3, 1, 1, !bn, init, rng);
         let mut stages = Vec::new();
         let mut cin = width0;
         for (i, width) in [width0, 2 * width0, 4 * width0].into_iter().enumerate() {
@@ -223,12 +251,12 @@ impl CifarSpec {
                 let stride = if i > 0 && b == 0 { 2 } else { 1 };
                 let shape = (cin, width, stride);
                 blocks.push(if preact {
-                    let mut block = PreActBlock::with_init(shape, shortcut, init, rng);
+                    let mut block = PreActBlock::with_init(shape, shortcut, init, bn, rng);
                     block.branch_scale = self.branch_scale;
                     block.shortcut_scale = self.shortcut_scale;
                     Block::PreAct(block)
                 } else {
-                    let mut block = BasicBlock::with_init(shape, shortcut, init, rng);
+                    let mut block = BasicBlock::with_init(shape, shortcut, init, bn, rng);
                     block.branch_scale = self.branch_scale;
                     block.shortcut_scale = self.shortcut_scale;
                     Block::Basic(block)
@@ -242,13 +270,19 @@ impl CifarSpec {
             (NetKind::Residual, true) => "preact-resnet",
             (NetKind::Residual, false) => "resnet",
         };
+        let norm = if bn { "" } else { ", no batch norm" };
         Ok(ResNet {
-            name: format!("{kind}{} (CIFAR, {})", self.depth, option_name(shortcut)),
+            name: format!(
+                "{kind}{} (CIFAR, {}{norm})",
+                self.depth,
+                option_name(shortcut)
+            ),
             conv1,
-            bn1: (!preact).then(|| BatchNorm2d::new(width0)),
+            bn1: (bn && !preact).then(|| BatchNorm2d::new(width0)),
             maxpool: None,
             stages,
-            final_bn: preact.then(|| BatchNorm2d::new(4 * width0)),
+            pre_activation: preact,
+            final_bn: (bn && preact).then(|| BatchNorm2d::new(4 * width0)),
             fc: Linear::new(4 * width0, self.classes, true, Init::LecunUniform, rng),
         })
     }
@@ -403,19 +437,31 @@ impl<T: Float> ResNet<T> {
                 padding: 1,
             }),
             stages,
+            pre_activation: false,
             final_bn: None,
             fc: Linear::new(cin, 1000, true, Init::LecunUniform, rng),
         })
     }
 
     /// Sets the last batch norm gamma of every residual branch to 0 (Goyal et al. 2017), so
-    /// that each block starts as the identity (the ReLU after the addition aside).
+    /// that each block starts as the identity (the ReLU after the addition aside). A
+    /// branch that ends in a conv (pre-activation blocks, or blocks without batch norm)
+    /// gets that conv's weight and bias zeroed instead.
     pub fn zero_init_residual(self) -> Self {
+        let zero_conv = |c: &Conv2d<T>| {
+            c.weight.update(|w| w.fill(T::zero()));
+            if let Some(b) = &c.bias {
+                b.update(|b| b.fill(T::zero()));
+            }
+        };
         for block in self.stages.iter().flatten() {
             match block {
-                Block::Basic(b) => b.bn2.zero_gamma(),
+                Block::Basic(b) => match &b.bn2 {
+                    Norm::Batch(bn) => bn.zero_gamma(),
+                    Norm::None => zero_conv(&b.conv2),
+                },
                 Block::Bottleneck(b) => b.bn3.zero_gamma(),
-                Block::PreAct(b) => b.conv2.weight.update(|w| w.fill(T::zero())),
+                Block::PreAct(b) => zero_conv(&b.conv2),
             }
         }
         self
@@ -429,11 +475,15 @@ impl<T: Float> ResNet<T> {
     }
 
     /// The stem: the first conv, with batch norm, ReLU and max pooling where the network
-    /// has them. Its output is the input of the first block.
+    /// has them (a pre-activation net's stem is the conv alone). Its output is the input
+    /// of the first block.
     pub fn stem(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         let mut h = self.conv1.forward(x, mode);
         if let Some(bn) = &self.bn1 {
-            h = bn.forward(&h, mode).relu();
+            h = bn.forward(&h, mode);
+        }
+        if !self.pre_activation {
+            h = h.relu();
         }
         if let Some(p) = &self.maxpool {
             h = Module::<T>::forward(p, &h, mode);
@@ -457,7 +507,10 @@ impl<T: Float> ResNet<T> {
             h = block.forward(&h, mode);
         }
         if let Some(bn) = &self.final_bn {
-            h = bn.forward(&h, mode).relu();
+            h = bn.forward(&h, mode);
+        }
+        if self.pre_activation {
+            h = h.relu();
         }
         h.global_avg_pool()
     }

@@ -3,7 +3,7 @@
 //! He et al. 2015: a block learns the residual `F(x) = H(x) - x` and outputs `F(x) + x`;
 //! if the identity is optimal, the block only has to drive `F` to zero.
 
-use super::{BatchNorm2d, Conv2d, Init, LayerInfo, Linear, Mode, Module, Rng, ShapeFlow};
+use super::{BatchNorm2d, Conv2d, Init, LayerInfo, Linear, Mode, Module, Norm, Rng, ShapeFlow};
 use crate::{Float, Var};
 
 /// The shortcut of a residual block, He et al. 2015 §3.3 and §4.1.
@@ -14,8 +14,9 @@ pub enum Shortcut<T: Float = f32> {
     /// Named `shortcut` in a summary.
     ZeroPad(ZeroPad),
     /// Options B and C: `y = F(x) + W_s x`, `W_s` a 1x1 conv with stride, then batch norm.
-    /// Named `downsample.0` and `downsample.1`, as torchvision names them.
-    Projection(Box<(Conv2d<T>, BatchNorm2d<T>)>),
+    /// Named `downsample.0` and `downsample.1`, as torchvision names them. Without batch
+    /// norm ([`Norm::None`]) the conv has a bias and is the only layer, `downsample.0`.
+    Projection(Box<(Conv2d<T>, Norm<T>)>),
     /// The plain block: the same `F`, no shortcut at all.
     None,
 }
@@ -96,7 +97,7 @@ impl std::str::FromStr for ShortcutOption {
 
 impl<T: Float> Shortcut<T> {
     /// The shortcut `option` gives a block from `cin` to `cout` channels with `stride`.
-    /// A projection's 1x1 conv is He-initialised.
+    /// A projection's 1x1 conv is He-initialised and followed by batch norm.
     pub fn for_option(
         option: ShortcutOption,
         cin: usize,
@@ -104,21 +105,23 @@ impl<T: Float> Shortcut<T> {
         stride: usize,
         rng: &mut Rng,
     ) -> Self {
-        Self::for_option_init(option, (cin, cout, stride), Init::HeNormal, rng)
+        Self::for_option_init(option, (cin, cout, stride), Init::HeNormal, true, rng)
     }
 
-    /// [`Shortcut::for_option`] with the projection's conv drawn from `init`.
+    /// [`Shortcut::for_option`] with the projection's conv drawn from `init`, and, if not
+    /// `batch_norm`, a projection of a biased conv alone.
     pub(crate) fn for_option_init(
         option: ShortcutOption,
         (cin, cout, stride): (usize, usize, usize),
         init: Init,
+        batch_norm: bool,
         rng: &mut Rng,
     ) -> Self {
         let changes = stride != 1 || cin != cout;
         let projection = |rng: &mut Rng| {
             Shortcut::Projection(Box::new((
-                Conv2d::new(cin, cout, 1, stride, 0, false, init, rng),
-                BatchNorm2d::new(cout),
+                Conv2d::new(cin, cout, 1, stride, 0, !batch_norm, init, rng),
+                Norm::new(cout, batch_norm),
             )))
         };
         match option {
@@ -145,18 +148,32 @@ impl<T: Float> Shortcut<T> {
     }
 
     /// The shortcut's layers as children of its block: `downsample.0` and `downsample.1`
-    /// for a projection (torchvision's names), `shortcut` for option A's zero padding,
-    /// nothing for the identity or the plain block.
+    /// for a projection (torchvision's names; `downsample.0` alone without batch norm),
+    /// `shortcut` for option A's zero padding, nothing for the identity or the plain block.
     pub fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         match self {
-            Shortcut::Projection(p) => vec![
-                ("downsample.0".into(), &p.0 as &dyn Module<T>),
-                ("downsample.1".into(), &p.1),
-            ],
+            Shortcut::Projection(p) => {
+                let mut c = vec![("downsample.0".into(), &p.0 as &dyn Module<T>)];
+                if let Some(norm) = p.1.layer() {
+                    c.push(("downsample.1".into(), norm));
+                }
+                c
+            }
             Shortcut::ZeroPad(z) => vec![("shortcut".into(), z as &dyn Module<T>)],
             Shortcut::Identity | Shortcut::None => Vec::new(),
         }
     }
+}
+
+/// A block's branch layers, named, in order, leaving out the absent ones (a
+/// [`Norm::None`]).
+fn present<'a, T: Float>(
+    layers: Vec<(&'static str, Option<&'a dyn Module<T>>)>,
+) -> Vec<(&'static str, &'a dyn Module<T>)> {
+    layers
+        .into_iter()
+        .filter_map(|(n, m)| Some((n, m?)))
+        .collect()
 }
 
 /// A residual block's children: its branch (named), then its shortcut's layers.
@@ -191,15 +208,18 @@ fn add_shortcut<T: Float>(branch: Var<T>, shortcut: Option<Var<T>>, lambda: f64)
 
 /// The basic block of ResNet-18/34 and the CIFAR ResNets: two 3x3 convs with batch norm,
 /// `y = relu(F(x) + shortcut(x))`, `F(x) = bn2(conv2(relu(bn1(conv1(x)))))`.
+///
+/// Without batch norm (both norms [`Norm::None`], as a CIFAR spec with `batch_norm` off
+/// builds it), `F(x) = conv2(relu(conv1(x)))` with biased convs.
 pub struct BasicBlock<T: Float = f32> {
     /// 3x3, carries the block's stride.
     pub conv1: Conv2d<T>,
     /// After conv1.
-    pub bn1: BatchNorm2d<T>,
+    pub bn1: Norm<T>,
     /// 3x3, stride 1.
     pub conv2: Conv2d<T>,
-    /// After conv2: the last layer of the branch.
-    pub bn2: BatchNorm2d<T>,
+    /// After conv2: the last layer of the branch (conv2 is, without batch norm).
+    pub bn2: Norm<T>,
     /// The shortcut.
     pub shortcut: Shortcut<T>,
     /// A scale on the branch, `y = relu(s F(x) + lambda shortcut(x))`; 1 by default.
@@ -217,22 +237,25 @@ impl<T: Float> BasicBlock<T> {
         option: ShortcutOption,
         rng: &mut Rng,
     ) -> Self {
-        Self::with_init((cin, cout, stride), option, Init::HeNormal, rng)
+        Self::with_init((cin, cout, stride), option, Init::HeNormal, true, rng)
     }
 
-    /// [`BasicBlock::new`] with every conv drawn from `init`.
+    /// [`BasicBlock::new`] with every conv drawn from `init`; if not `batch_norm`, no
+    /// batch norm anywhere and a bias on every conv.
     pub(crate) fn with_init(
         (cin, cout, stride): (usize, usize, usize),
         option: ShortcutOption,
         init: Init,
+        batch_norm: bool,
         rng: &mut Rng,
     ) -> Self {
+        let bias = !batch_norm;
         BasicBlock {
-            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, init, rng),
-            bn1: BatchNorm2d::new(cout),
-            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, init, rng),
-            bn2: BatchNorm2d::new(cout),
-            shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, rng),
+            conv1: Conv2d::new(cin, cout, 3, stride, 1, bias, init, rng),
+            bn1: Norm::new(cout, batch_norm),
+            conv2: Conv2d::new(cout, cout, 3, 1, 1, bias, init, rng),
+            bn2: Norm::new(cout, batch_norm),
+            shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, batch_norm, rng),
             branch_scale: 1.0,
             shortcut_scale: 1.0,
         }
@@ -246,6 +269,17 @@ impl<T: Float> BasicBlock<T> {
             self.branch_scale,
         )
     }
+
+    /// The branch's layers, named: `conv1`, `bn1`, `conv2`, `bn2` (the convs alone
+    /// without batch norm).
+    fn branch_layers(&self) -> Vec<(&'static str, &dyn Module<T>)> {
+        present(vec![
+            ("conv1", Some(&self.conv1 as &dyn Module<T>)),
+            ("bn1", self.bn1.layer()),
+            ("conv2", Some(&self.conv2)),
+            ("bn2", self.bn2.layer()),
+        ])
+    }
 }
 
 impl<T: Float> Module<T> for BasicBlock<T> {
@@ -254,18 +288,12 @@ impl<T: Float> Module<T> for BasicBlock<T> {
         add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
-        with_shortcut(
-            vec![
-                ("conv1", &self.conv1 as &dyn Module<T>),
-                ("bn1", &self.bn1),
-                ("conv2", &self.conv2),
-                ("bn2", &self.bn2),
-            ],
-            &self.shortcut,
-        )
+        with_shortcut(self.branch_layers(), &self.shortcut)
     }
     fn shape_flow(&self) -> ShapeFlow {
-        ShapeFlow::Residual { branch: 4 }
+        ShapeFlow::Residual {
+            branch: self.branch_layers().len(),
+        }
     }
 }
 
@@ -365,13 +393,16 @@ impl<T: Float> Module<T> for Bottleneck<T> {
 
 /// The pre-activation block of He et al. 2016: `y = x + conv2(relu(bn2(conv1(relu(bn1(x))))))`.
 /// Nothing follows the addition, so the identity path is clean from block to block.
+///
+/// Without batch norm (both norms [`Norm::None`]), `y = x + conv2(relu(conv1(relu(x))))`
+/// with biased convs.
 pub struct PreActBlock<T: Float = f32> {
     /// Before conv1.
-    pub bn1: BatchNorm2d<T>,
+    pub bn1: Norm<T>,
     /// 3x3, carries the stride.
     pub conv1: Conv2d<T>,
     /// Before conv2.
-    pub bn2: BatchNorm2d<T>,
+    pub bn2: Norm<T>,
     /// 3x3: the last layer of the branch.
     pub conv2: Conv2d<T>,
     /// The shortcut; a projection reads the pre-activated input.
@@ -391,25 +422,39 @@ impl<T: Float> PreActBlock<T> {
         option: ShortcutOption,
         rng: &mut Rng,
     ) -> Self {
-        Self::with_init((cin, cout, stride), option, Init::HeNormal, rng)
+        Self::with_init((cin, cout, stride), option, Init::HeNormal, true, rng)
     }
 
-    /// [`PreActBlock::new`] with every conv drawn from `init`.
+    /// [`PreActBlock::new`] with every conv drawn from `init`; if not `batch_norm`, no
+    /// batch norm anywhere and a bias on every conv.
     pub(crate) fn with_init(
         (cin, cout, stride): (usize, usize, usize),
         option: ShortcutOption,
         init: Init,
+        batch_norm: bool,
         rng: &mut Rng,
     ) -> Self {
+        let bias = !batch_norm;
         PreActBlock {
-            bn1: BatchNorm2d::new(cin),
-            conv1: Conv2d::new(cin, cout, 3, stride, 1, false, init, rng),
-            bn2: BatchNorm2d::new(cout),
-            conv2: Conv2d::new(cout, cout, 3, 1, 1, false, init, rng),
-            shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, rng),
+            bn1: Norm::new(cin, batch_norm),
+            conv1: Conv2d::new(cin, cout, 3, stride, 1, bias, init, rng),
+            bn2: Norm::new(cout, batch_norm),
+            conv2: Conv2d::new(cout, cout, 3, 1, 1, bias, init, rng),
+            shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, batch_norm, rng),
             branch_scale: 1.0,
             shortcut_scale: 1.0,
         }
+    }
+
+    /// The branch's layers, named: `bn1`, `conv1`, `bn2`, `conv2` (the convs alone
+    /// without batch norm).
+    fn branch_layers(&self) -> Vec<(&'static str, &dyn Module<T>)> {
+        present(vec![
+            ("bn1", self.bn1.layer()),
+            ("conv1", Some(&self.conv1 as &dyn Module<T>)),
+            ("bn2", self.bn2.layer()),
+            ("conv2", Some(&self.conv2)),
+        ])
     }
 }
 
@@ -425,18 +470,12 @@ impl<T: Float> Module<T> for PreActBlock<T> {
         add_shortcut(scaled(f, self.branch_scale), shortcut, self.shortcut_scale)
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
-        with_shortcut(
-            vec![
-                ("bn1", &self.bn1 as &dyn Module<T>),
-                ("conv1", &self.conv1),
-                ("bn2", &self.bn2),
-                ("conv2", &self.conv2),
-            ],
-            &self.shortcut,
-        )
+        with_shortcut(self.branch_layers(), &self.shortcut)
     }
     fn shape_flow(&self) -> ShapeFlow {
-        ShapeFlow::Residual { branch: 4 }
+        ShapeFlow::Residual {
+            branch: self.branch_layers().len(),
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 mod blocks;
 mod init;
 mod layers;
+mod norm;
 mod summary;
 
 pub use blocks::{
@@ -19,6 +20,7 @@ pub use init::{Init, Rng, rng};
 pub use layers::{
     BatchNorm2d, Conv2d, Flatten, GlobalAvgPool, Linear, MaxPool2d, Relu, Sequential,
 };
+pub use norm::Norm;
 
 pub use summary::{Summary, SummaryRow, human, thousands};
 
