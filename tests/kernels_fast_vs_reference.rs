@@ -221,13 +221,15 @@ proptest! {
     }
 }
 
-// ---- determinism: the same inputs and thread count give the same bits ----
+// ---- determinism: the same inputs give the same bits, whatever the thread count ----
 
 #[test]
-fn the_fast_gradients_repeat_bit_for_bit_for_a_given_thread_count() {
-    let g = Conv2dGeom::new(&[16, 8, 12, 12], &[8, 8, 3, 3], 1, 1).unwrap();
-    let x = values(16 * 8 * 144, 1);
-    let dy = values(16 * 8 * 144, 2);
+fn the_fast_gradients_are_the_same_bits_on_1_2_and_3_threads() {
+    // A batch of 13 does not divide evenly among threads or chunks.
+    let g = Conv2dGeom::new(&[13, 8, 12, 12], &[8, 8, 3, 3], 1, 1).unwrap();
+    let x = values(13 * 8 * 144, 1);
+    let dy = values(13 * 8 * 144, 2);
+    let mut results = Vec::new();
     for threads in [1, 2, 3] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -237,14 +239,51 @@ fn the_fast_gradients_repeat_bit_for_bit_for_a_given_thread_count() {
             pool.install(|| {
                 let mut dw = vec![0.0; 8 * 8 * 9];
                 fast::conv2d_backward_weight(&x, &dy, &g, &mut dw);
-                let (mean, var) = fast::channel_stats(&x, 16, 8, 144);
+                let (mean, var) = fast::channel_stats(&x, 13, 8, 144);
                 let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
                 let (dx, dgamma, dbeta) =
-                    fast::batch_norm_backward(&x, &dy, (16, 8, 144), &mean, &inv, &[1.0; 8], true);
+                    fast::batch_norm_backward(&x, &dy, (13, 8, 144), &mean, &inv, &[1.0; 8], true);
                 (dw, mean, var, dx, dgamma, dbeta)
             })
         };
         let (a, b) = (run(), run());
         assert!(a == b, "{threads} threads: two runs differ");
+        results.push(a);
     }
+    assert!(
+        results[0] == results[1],
+        "1 and 2 threads give different bits"
+    );
+    assert!(
+        results[0] == results[2],
+        "1 and 3 threads give different bits"
+    );
+}
+
+#[test]
+fn a_split_per_thread_would_not_be_the_same_bits() {
+    // The negative control: summing the batch in two halves instead of eight runs changes
+    // the last bits of dW, so the test above would catch a split that follows the threads.
+    let g = Conv2dGeom::new(&[13, 8, 12, 12], &[8, 8, 3, 3], 1, 1).unwrap();
+    let x = values(13 * 8 * 144, 1);
+    let dy = values(13 * 8 * 144, 2);
+    let mut whole = vec![0.0; 8 * 8 * 9];
+    fast::conv2d_backward_weight(&x, &dy, &g, &mut whole);
+    let half = |lo: usize, hi: usize| {
+        let gh = Conv2dGeom::new(&[hi - lo, 8, 12, 12], &[8, 8, 3, 3], 1, 1).unwrap();
+        let mut dw = vec![0.0; 8 * 8 * 9];
+        fast::conv2d_backward_weight(
+            &x[lo * 8 * 144..hi * 8 * 144],
+            &dy[lo * 8 * 144..hi * 8 * 144],
+            &gh,
+            &mut dw,
+        );
+        dw
+    };
+    let (a, b) = (half(0, 7), half(7, 13));
+    let two_halves: Vec<f32> = a.iter().zip(&b).map(|(p, q)| p + q).collect();
+    assert!(
+        two_halves != whole,
+        "a different split gave the same bits; this test could not tell splits apart"
+    );
 }

@@ -206,12 +206,22 @@ pub fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom, dx: &mut [f3
         });
 }
 
+/// How many partial weight gradients [`conv2d_backward_weight`] splits a batch into: fixed,
+/// so that the sum does not depend on the thread count (8 keeps two to eight cores busy).
+pub const DW_CHUNKS: usize = 8;
+
 /// Fast [`reference::conv2d_backward_weight`](crate::kernels::reference::conv2d_backward_weight).
+///
+/// Its result is the same, bit for bit, for any number of threads.
 pub fn conv2d_backward_weight(x: &[f32], dy: &[f32], g: &Conv2dGeom, dw: &mut [f32]) {
     let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
-    // A fixed split of the batch: one contiguous run of images per thread.
-    let parts = rayon::current_num_threads().clamp(1, g.n.max(1));
+    // A fixed split of the batch into at most DW_CHUNKS contiguous runs of images, whatever
+    // the number of threads: each run sums its images in order, then the runs are added in
+    // order. The float additions are then the same on 1 thread or 16, so a training run and
+    // its resume agree bit for bit on any machine size.
+    let parts = DW_CHUNKS.clamp(1, g.n.max(1));
     let per = g.n.div_ceil(parts).max(1);
+    let parts = g.n.div_ceil(per).max(1);
     let partials: Vec<Vec<f32>> = (0..parts)
         .into_par_iter()
         .map(|t| {
