@@ -103,6 +103,103 @@ fn bad_idx_files_get_clear_errors() {
     bad(data::idx_pair(&labels, &labels), &["magic"]);
 }
 
+/// An IDX label file holding exactly `labels`.
+fn idx_label_bytes(labels: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for v in [0x801u32, labels.len() as u32] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    b.extend_from_slice(labels);
+    b
+}
+
+/// An IDX image header promising `n` images of `rows` x `cols`, with `body` bytes after it.
+fn idx_header_only(n: u32, rows: u32, cols: u32, body: usize) -> Vec<u8> {
+    let mut b = Vec::new();
+    for v in [0x803u32, n, rows, cols] {
+        b.extend_from_slice(&v.to_be_bytes());
+    }
+    b.extend(std::iter::repeat_n(7u8, body));
+    b
+}
+
+#[test]
+fn headers_that_would_crash_later_are_refused_where_they_enter() {
+    let d = dir("headers");
+    let labels = write(&d, "lab", &idx_labels(5));
+    // Dimensions whose product overflows 64 bits on some platforms and any file's size.
+    for (name, bytes) in [
+        (
+            "overflow",
+            idx_header_only(u32::MAX, u32::MAX, u32::MAX, 100),
+        ),
+        (
+            "overflow.gz",
+            gz(&idx_header_only(u32::MAX, u32::MAX, u32::MAX, 100)),
+        ),
+    ] {
+        bad(
+            data::idx_pair(write(&d, name, &bytes), &labels),
+            &["promises", "4294967295 images", "the file has 100"],
+        );
+    }
+    // Zero images, and images of 0x0 or 0 columns.
+    for (n, r, c) in [(0, 3, 4), (5, 0, 0), (5, 3, 0)] {
+        bad(
+            data::idx_pair(write(&d, "empty", &idx_header_only(n, r, c, 0)), &labels),
+            &["at least one image of at least 1x1"],
+        );
+    }
+    // A stray label: 200 among 0..4 would have made 201 classes.
+    let stray = write(&d, "stray", &idx_label_bytes(&[0, 1, 200, 3, 4]));
+    bad(
+        data::idx_pair(write(&d, "img", &idx_images(5, 3, 4)), &stray),
+        &[
+            "label 200 (at index 2)",
+            "201 classes",
+            "no label is 2",
+            "0..C-1",
+        ],
+    );
+    // An empty label file beside an empty image file: still at least one image.
+    let no_labels = write(&d, "nolab", &idx_label_bytes(&[]));
+    bad(
+        data::idx_pair(write(&d, "none", &idx_header_only(0, 2, 2, 0)), &no_labels),
+        &["at least one image"],
+    );
+}
+
+#[test]
+fn a_test_split_must_match_the_training_split() {
+    let write_split = |name: &str, (tr, tc): (u32, u32), test_labels: &[u8]| {
+        let d = dir(name);
+        write(&d, "train-images-idx3-ubyte", &idx_images(10, 4, 4));
+        write(&d, "train-labels-idx1-ubyte", &idx_labels(10));
+        write(
+            &d,
+            "t10k-images-idx3-ubyte",
+            &idx_images(test_labels.len() as u32, tr, tc),
+        );
+        write(&d, "t10k-labels-idx1-ubyte", &idx_label_bytes(test_labels));
+        d
+    };
+    let good = write_split("split-good", (4, 4), &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let (train, test) = data::idx_dir(&good).unwrap();
+    assert_eq!((train.shape, test.shape), ([1, 4, 4], [1, 4, 4]));
+
+    let other_size = write_split("split-size", (5, 5), &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let msg = data::idx_dir(&other_size).unwrap_err().to_string();
+    for w in ["[1, 5, 5]", "[1, 4, 4]", "the same size"] {
+        assert!(msg.contains(w), "`{w}` not in: {msg}");
+    }
+
+    let more_classes = write_split("split-classes", (4, 4), &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    let msg = data::idx_dir(&more_classes).unwrap_err().to_string();
+    for w in ["11 classes", "10"] {
+        assert!(msg.contains(w), "`{w}` not in: {msg}");
+    }
+}
+
 #[test]
 fn cifar10_binary_files_load_and_bad_ones_are_named() {
     let d = dir("cifar");

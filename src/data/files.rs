@@ -1,27 +1,75 @@
 //! File formats: IDX (MNIST, Fashion-MNIST, the embedded digits) and CIFAR-10 binary.
 //! Every problem is an [`Error::Data`](crate::Error) naming the file; nothing panics.
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+
+use flate2::read::GzDecoder;
 
 use super::Dataset;
 use crate::error::{Error, Result};
 
-/// Reads a file, un-gzipping it if it starts with the gzip magic bytes.
-fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| Error::data(path, format!("could not read: {e}")))?;
-    gunzip_if_needed(path, raw)
+/// The deflate format cannot shrink data by more than about 1032 to 1, so a gzip file of
+/// `len` bytes holds at most `len * 1032` bytes of content.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// A file's content as a reader (un-gzipped if it starts with the gzip magic bytes), and
+/// the most bytes that content can hold: the size of a raw file; for a gzip file, the
+/// uncompressed size its trailer records, where that is exact (below 4 GiB), or else
+/// deflate's limit. A header that promises more than this is refused before anything is
+/// inflated.
+fn open_maybe_gz(path: &Path) -> Result<(Box<dyn Read>, u64)> {
+    let io = |e: std::io::Error| Error::data(path, format!("could not read: {e}"));
+    let mut f = File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let mut magic = [0u8; 2];
+    let is_gz = len >= 18 && f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    if !is_gz {
+        f.seek(SeekFrom::Start(0)).map_err(io)?;
+        return Ok((Box::new(BufReader::new(f)), len));
+    }
+    // The last four bytes of a gzip file: the uncompressed size modulo 2^32.
+    let mut isize = [0u8; 4];
+    f.seek(SeekFrom::End(-4)).map_err(io)?;
+    f.read_exact(&mut isize).map_err(io)?;
+    f.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok((
+        Box::new(GzDecoder::new(BufReader::new(f))),
+        gz_bound(len, isize),
+    ))
 }
 
-fn gunzip_if_needed(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::data(path, format!("a corrupt or truncated gzip file: {e}")))?;
-        Ok(out)
+/// The most bytes a gzip file of `len` bytes whose trailer ends in `isize` can inflate to.
+fn gz_bound(len: u64, isize: [u8; 4]) -> u64 {
+    let limit = len.saturating_mul(MAX_DEFLATE_RATIO);
+    if limit < 1 << 32 {
+        u64::from(u32::from_le_bytes(isize))
     } else {
-        Ok(raw)
+        limit
+    }
+}
+
+/// [`open_maybe_gz`] for bytes in memory (the embedded digits).
+fn open_gz_bytes(b: &[u8]) -> (Box<dyn Read + '_>, u64) {
+    let n = b.len();
+    let isize = [b[n - 4], b[n - 3], b[n - 2], b[n - 1]];
+    (Box::new(GzDecoder::new(b)), gz_bound(n as u64, isize))
+}
+
+/// Reads exactly `n` bytes, or says what went wrong: a short file, or a corrupt gzip stream.
+fn read_n(r: &mut dyn Read, n: u64, path: &Path, what: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(1 << 30));
+    match r.take(n).read_to_end(&mut out) {
+        Ok(got) if got as u64 == n => Ok(out),
+        Ok(got) => Err(Error::data(
+            path,
+            format!("truncated: {what} needs {n} bytes, the file holds {got}"),
+        )),
+        Err(e) => Err(Error::data(
+            path,
+            format!("a corrupt or truncated gzip file: {e}"),
+        )),
     }
 }
 
@@ -29,84 +77,142 @@ fn be_u32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// Parses IDX image bytes: magic 0x00000803, count, rows, cols, then bytes.
-fn parse_idx_images(path: &Path, b: &[u8]) -> Result<(usize, usize, usize, Vec<u8>)> {
-    let magic = if b.len() >= 4 { be_u32(b, 0) } else { 0x0803 };
-    if magic != 0x0803 {
+/// Reads an IDX header of `len` bytes (8 for labels, 16 for images) whose first four bytes
+/// must be `magic`.
+fn idx_header(
+    r: &mut dyn Read,
+    path: &Path,
+    (len, magic): (u64, u32),
+    kind: (&str, &str),
+) -> Result<Vec<u8>> {
+    let (this, other) = kind;
+    let mut head = Vec::with_capacity(len as usize);
+    if let Err(e) = r.take(len).read_to_end(&mut head) {
+        return Err(Error::data(
+            path,
+            format!("a corrupt or truncated gzip file: {e}"),
+        ));
+    }
+    // The magic number first: a file of the other kind is named as such even if short.
+    let found = if head.len() >= 4 {
+        be_u32(&head, 0)
+    } else {
+        magic
+    };
+    if (head.len() as u64) < len && found == magic {
+        return Err(Error::data(
+            path,
+            format!("too short for an IDX {this} header ({len} bytes)"),
+        ));
+    }
+    if found != magic {
         return Err(Error::data(
             path,
             format!(
-                "wrong magic number 0x{magic:08x}: an IDX image file starts with 0x00000803 (a label file has 0x00000801)"
+                "wrong magic number 0x{found:08x}: an IDX {this} file starts with 0x{magic:08x} \
+                 (an {other} file has 0x{:08x})",
+                magic ^ 0x2
             ),
         ));
     }
-    if b.len() < 16 {
-        return Err(Error::data(
-            path,
-            format!(
-                "{} bytes is too short for an IDX image header (16 bytes)",
-                b.len()
-            ),
-        ));
-    }
-    let (n, rows, cols) = (
-        be_u32(b, 4) as usize,
-        be_u32(b, 8) as usize,
-        be_u32(b, 12) as usize,
-    );
-    let want = n * rows * cols;
-    if b.len() - 16 < want {
-        return Err(Error::data(
-            path,
-            format!(
-                "truncated: the header promises {n} images of {rows}x{cols} ({want} bytes), the file has {}",
-                b.len() - 16
-            ),
-        ));
-    }
-    Ok((n, rows, cols, b[16..16 + want].to_vec()))
+    Ok(head)
 }
 
-fn parse_idx_labels(path: &Path, b: &[u8]) -> Result<Vec<usize>> {
-    let magic = if b.len() >= 4 { be_u32(b, 0) } else { 0x0801 };
-    if magic != 0x0801 {
+/// Reads IDX images: magic 0x00000803, count, rows, cols, then one byte per pixel.
+fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
+    let (mut r, bound) = open_maybe_gz(path)?;
+    idx_images_from(&mut *r, bound, path)
+}
+
+fn idx_images_from(
+    r: &mut dyn Read,
+    bound: u64,
+    path: &Path,
+) -> Result<(usize, usize, usize, Vec<u8>)> {
+    let head = idx_header(r, path, (16, 0x0803), ("image", "label"))?;
+    let (n, rows, cols) = (be_u32(&head, 4), be_u32(&head, 8), be_u32(&head, 12));
+    if n == 0 || rows == 0 || cols == 0 {
         return Err(Error::data(
             path,
             format!(
-                "wrong magic number 0x{magic:08x}: an IDX label file starts with 0x00000801 (an image file has 0x00000803)"
+                "the header promises {n} images of {rows}x{cols}: a data set needs at least one \
+                 image of at least 1x1"
             ),
         ));
     }
-    if b.len() < 8 {
-        return Err(Error::data(
-            path,
-            format!(
-                "{} bytes is too short for an IDX label header (8 bytes)",
-                b.len()
-            ),
-        ));
-    }
-    let n = be_u32(b, 4) as usize;
-    if b.len() - 8 < n {
+    let want = u64::from(n)
+        .checked_mul(u64::from(rows))
+        .and_then(|v| v.checked_mul(u64::from(cols)))
+        .filter(|&w| w <= bound.saturating_sub(16))
+        .ok_or_else(|| {
+            Error::data(
+                path,
+                format!(
+                    "truncated: the header promises {n} images of {rows}x{cols} ({} bytes), the \
+                     file has {}",
+                    u128::from(n) * u128::from(rows) * u128::from(cols),
+                    bound.saturating_sub(16)
+                ),
+            )
+        })?;
+    let pixels = read_n(r, want, path, "the images the header promises")?;
+    Ok((n as usize, rows as usize, cols as usize, pixels))
+}
+
+/// Reads IDX labels: magic 0x00000801, count, then one byte per label.
+fn read_idx_labels(path: &Path) -> Result<Vec<usize>> {
+    let (mut r, bound) = open_maybe_gz(path)?;
+    idx_labels_from(&mut *r, bound, path)
+}
+
+fn idx_labels_from(r: &mut dyn Read, bound: u64, path: &Path) -> Result<Vec<usize>> {
+    let head = idx_header(r, path, (8, 0x0801), ("label", "image"))?;
+    let n = u64::from(be_u32(&head, 4));
+    if n > bound.saturating_sub(8) {
         return Err(Error::data(
             path,
             format!(
                 "truncated: the header promises {n} labels, the file has {}",
-                b.len() - 8
+                bound.saturating_sub(8)
             ),
         ));
     }
-    Ok(b[8..8 + n].iter().map(|&l| l as usize).collect())
+    let b = read_n(r, n, path, "the labels the header promises")?;
+    Ok(b.iter().map(|&l| l as usize).collect())
+}
+
+/// Checks that labels number their classes `0..C` with every class present, so that a
+/// stray label (a 200 among 0..9) is an error rather than 191 empty classes; returns `C`.
+fn check_classes(path: &Path, labels: &[usize]) -> Result<usize> {
+    let classes = labels.iter().max().map_or(0, |m| m + 1);
+    let mut seen = vec![false; classes];
+    for &l in labels {
+        seen[l] = true;
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        let (at, big) = labels
+            .iter()
+            .enumerate()
+            .max_by_key(|&(i, &l)| (l, std::cmp::Reverse(i)))
+            .map(|(i, &l)| (i, l))
+            .unwrap_or((0, 0));
+        return Err(Error::data(
+            path,
+            format!(
+                "label {big} (at index {at}) implies {classes} classes, but no label is \
+                 {missing}: classes must be numbered 0..C-1 with every class present"
+            ),
+        ));
+    }
+    Ok(classes)
 }
 
 fn idx_dataset(
     name: &str,
-    (ip, ib): (&Path, &[u8]),
-    (lp, lb): (&Path, &[u8]),
+    (ip, (n, rows, cols, pixels)): (&Path, (usize, usize, usize, Vec<u8>)),
+    (lp, labels): (&Path, Vec<usize>),
     scale: f32,
 ) -> Result<Dataset> {
-    let (n, rows, cols, pixels) = parse_idx_images(ip, ib)?;
-    let labels = parse_idx_labels(lp, lb)?;
     if labels.len() != n {
         return Err(Error::data(
             ip,
@@ -117,7 +223,7 @@ fn idx_dataset(
             ),
         ));
     }
-    let classes = labels.iter().max().map_or(0, |m| m + 1);
+    let classes = check_classes(lp, &labels)?;
     Ok(Dataset {
         name: name.to_string(),
         images: pixels.iter().map(|&p| p as f32 / scale).collect(),
@@ -136,11 +242,12 @@ pub fn idx_pair(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> Result<Da
             format!("the label file for {} is missing", ip.display()),
         ));
     }
-    let (ib, lb) = (read_maybe_gz(ip)?, read_maybe_gz(lp)?);
+    let images = read_idx_images(ip)?;
+    let labels = read_idx_labels(lp)?;
     let name = ip
         .file_name()
         .map_or("idx".into(), |f| f.to_string_lossy().into_owned());
-    idx_dataset(&name, (ip, &ib), (lp, &lb), 255.0)
+    idx_dataset(&name, (ip, images), (lp, labels), 255.0)
 }
 
 /// The UCI 8x8 handwritten digits, embedded in the crate (CC BY 4.0, see `data/README.md`):
@@ -150,15 +257,12 @@ pub fn digits() -> Dataset {
         Path::new("data/digits-images-idx3-ubyte.gz"),
         Path::new("data/digits-labels-idx1-ubyte.gz"),
     );
-    let ib = gunzip_if_needed(
-        ip,
-        include_bytes!("../../data/digits-images-idx3-ubyte.gz").to_vec(),
-    );
-    let lb = gunzip_if_needed(
-        lp,
-        include_bytes!("../../data/digits-labels-idx1-ubyte.gz").to_vec(),
-    );
-    let d = ib.and_then(|ib| lb.and_then(|lb| idx_dataset("digits", (ip, &ib), (lp, &lb), 16.0)));
+    let (mut ir, ibound) = open_gz_bytes(include_bytes!("../../data/digits-images-idx3-ubyte.gz"));
+    let (mut lr, lbound) = open_gz_bytes(include_bytes!("../../data/digits-labels-idx1-ubyte.gz"));
+    let d = idx_images_from(&mut *ir, ibound, ip).and_then(|images| {
+        let labels = idx_labels_from(&mut *lr, lbound, lp)?;
+        idx_dataset("digits", (ip, images), (lp, labels), 16.0)
+    });
     d.expect("the embedded digits are valid (tested)")
 }
 
@@ -210,12 +314,38 @@ pub fn idx_dir(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
         find("t10k-images-idx3-ubyte"),
         find("t10k-labels-idx1-ubyte"),
     )?;
+    check_test_split(&train, &test, &find("t10k-images-idx3-ubyte"))?;
     let folder = dir
         .file_name()
         .map_or("idx".into(), |f| f.to_string_lossy().into_owned());
     train.name = format!("{folder} train");
     test.name = format!("{folder} test");
     Ok((train, test))
+}
+
+/// A test split must hold images of the training split's size, and only its classes.
+fn check_test_split(train: &Dataset, test: &Dataset, path: &Path) -> Result<()> {
+    if test.shape != train.shape {
+        return Err(Error::data(
+            path,
+            format!(
+                "test images of shape {:?} but training images of shape {:?}: a net takes \
+                 images of one size, so both splits must have the same size",
+                test.shape, train.shape
+            ),
+        ));
+    }
+    if test.classes > train.classes {
+        return Err(Error::data(
+            path,
+            format!(
+                "the test labels name {} classes, the training labels only {}: a net cannot \
+                 be tested on classes it never saw",
+                test.classes, train.classes
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The CIFAR-10 binary version from `dir` (`cifar-10-batches-bin`): the training set from
