@@ -37,3 +37,16 @@ pub(crate) fn tune() {
 /// Raises glibc's mmap and trim thresholds once per process: a no-op off glibc.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub(crate) fn tune() {}
+
+/// The machine's memory in bytes (`MemTotal` of `/proc/meminfo`), where the system says.
+pub(crate) fn machine_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// `bytes` in GiB, for messages.
+pub(crate) fn gib(bytes: u128) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}

@@ -527,3 +527,67 @@ fn the_mlp_shortcut_scale_multiplies_the_skip() {
         assert!(err < 1e-12, "lambda {lambda}: {err}");
     }
 }
+
+#[test]
+fn a_spec_counts_its_net_before_building_it() {
+    // The count the memory check uses, against the built nets' every tensor.
+    for spec in [
+        CifarSpec::resnet(20, ShortcutOption::A),
+        CifarSpec::resnet(20, ShortcutOption::B),
+        CifarSpec::resnet(32, ShortcutOption::C),
+        CifarSpec::plain(20),
+        CifarSpec {
+            pre_activation: true,
+            ..CifarSpec::resnet(20, ShortcutOption::B)
+        },
+        CifarSpec::resnet(20, ShortcutOption::B).batch_norm(false),
+        CifarSpec {
+            in_channels: 1,
+            width: 4,
+            classes: 3,
+            ..CifarSpec::resnet(8, ShortcutOption::A)
+        },
+    ] {
+        let net: ResNet = spec.build().unwrap();
+        let held: usize = net.state().iter().map(|(_, p, _)| p.len()).sum();
+        assert_eq!(spec.size(), Some(held as u128), "{}", net.name);
+    }
+}
+
+#[test]
+fn a_net_too_big_for_the_machine_is_refused_before_it_is_built() {
+    // ResNet-600002 holds about 8.6e9 numbers, 32 GiB in f32; width 100000 about 1e13.
+    for spec in [
+        CifarSpec::resnet(600_002, ShortcutOption::A),
+        CifarSpec {
+            width: 100_000,
+            ..CifarSpec::resnet(20, ShortcutOption::A)
+        },
+    ] {
+        let e = spec.build::<f32>().err().expect("refused").to_string();
+        for w in [
+            "would need",
+            "GiB",
+            "this machine has",
+            "smaller depth or width",
+        ] {
+            assert!(e.contains(w), "`{w}` not in: {e}");
+        }
+    }
+    // Overflowing sizes are refused the same way, not wrapped around.
+    let e = CifarSpec {
+        width: usize::MAX / 2,
+        ..CifarSpec::resnet(20, ShortcutOption::A)
+    }
+    .build::<f32>()
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(e.contains("more than 2^128"), "{e}");
+    // The summary command's path refuses it too.
+    let e = resgrad::models::by_name("resnet600002", None, StridePlacement::First1x1)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("would need"), "{e}");
+}

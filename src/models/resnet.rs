@@ -233,10 +233,87 @@ impl CifarSpec {
         }
     }
 
+    /// How many numbers the built net holds (parameters and batch-norm buffers), counted
+    /// from the spec without building it; `None` if the count overflows.
+    pub fn size(&self) -> Option<u128> {
+        let n = u128::try_from(cifar_blocks_per_stage(self.depth).ok()?).ok()?;
+        let shortcut = self.block_shortcut().ok()?;
+        let w = u128::try_from(self.width).ok()?;
+        let bias = u128::from(!self.batch_norm);
+        // Batch norm keeps gamma, beta, a running mean and a running variance per channel,
+        // and a count of batches.
+        let bn = |c: u128| if self.batch_norm { 4 * c + 1 } else { 0 };
+        let conv = |cin: u128, cout: u128, k: u128| {
+            cin.checked_mul(cout)?
+                .checked_mul(k * k)?
+                .checked_add(bias * cout)
+        };
+        let mut total = conv(u128::try_from(self.in_channels).ok()?, w, 3)?.checked_add(bn(w))?;
+        let mut cin = w;
+        for c in [w, 2 * w, 4 * w] {
+            for b in 0..n {
+                let mut block = conv(cin, c, 3)?.checked_add(conv(c, c, 3)?)?;
+                block = block.checked_add(2 * bn(c))?;
+                let projects = match shortcut {
+                    ShortcutOption::B => b == 0 && cin != c,
+                    ShortcutOption::C => true,
+                    _ => false,
+                };
+                if projects {
+                    block = block.checked_add(conv(cin, c, 1)?)?.checked_add(bn(c))?;
+                }
+                total = total.checked_add(block)?;
+                cin = c;
+            }
+        }
+        let classes = u128::try_from(self.classes).ok()?;
+        total.checked_add((4 * w).checked_mul(classes)?.checked_add(classes)?)
+    }
+
+    /// What [`build`](CifarSpec::build) checks before it allocates anything: the depth
+    /// rule (`6n + 2`), a residual net's shortcut, and that the net's weights fit in the
+    /// machine's memory (the error says how much they would need).
+    #[track_caller]
+    pub fn check<T: Float>(&self) -> Result<()> {
+        cifar_blocks_per_stage(self.depth)?;
+        self.block_shortcut()?;
+        self.check_fits::<T>()
+    }
+
+    #[track_caller]
+    fn check_fits<T: Float>(&self) -> Result<()> {
+        let (Some(have), need) = (
+            crate::alloc::machine_memory(),
+            self.size()
+                .and_then(|s| s.checked_mul(std::mem::size_of::<T>() as u128)),
+        ) else {
+            return Ok(());
+        };
+        match need {
+            Some(need) if need <= u128::from(have) => Ok(()),
+            _ => Err(Error::argument(
+                "CifarSpec::build",
+                format!(
+                    "depth {} at width {} would need {} for its weights alone ({} numbers in \
+                     {}), and this machine has {}; choose a smaller depth or width",
+                    self.depth,
+                    self.width,
+                    need.map_or("more than 2^128 bytes".into(), crate::alloc::gib),
+                    self.size()
+                        .map_or("more than 2^128".into(), |s| s.to_string()),
+                    T::NAME,
+                    crate::alloc::gib(u128::from(have)),
+                ),
+                std::panic::Location::caller(),
+            )),
+        }
+    }
+
     /// The network, or an error naming the rule a field breaks (a depth not `6n + 2`, a
     /// residual net without shortcuts).
     #[track_caller]
     pub fn build<T: Float>(&self) -> Result<ResNet<T>> {
+        self.check::<T>()?;
         let n = cifar_blocks_per_stage(self.depth)?;
         let shortcut = self.block_shortcut()?;
         let (width0, preact, init) = (self.width, self.pre_activation, self.init);

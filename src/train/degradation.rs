@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::{History, TrainConfig, train};
 use crate::data::Dataset;
-use crate::models::{CifarSpec, MlpSpec, NetKind, ResNet, cifar_blocks_per_stage};
+use crate::models::{CifarSpec, MlpSpec, NetKind, ResNet};
 use crate::nn::{Module, Sequential, ShortcutOption};
 
 /// Which networks to train.
@@ -105,7 +105,7 @@ impl DegradationConfig {
 
     /// Checks the settings before hours are spent: at least one depth and one seed, a
     /// step and an image per batch, and for conv nets depths of the CIFAR form `6n + 2`
-    /// (the 6n + 2 rule of [`cifar_blocks_per_stage`], whose error is returned).
+    /// (the 6n + 2 rule of [`cifar_blocks_per_stage`](crate::models::cifar_blocks_per_stage), and the memory the weights need; the error is returned).
     pub fn check(&self) -> crate::Result<()> {
         let location = std::panic::Location::caller();
         let bad = |message: String| {
@@ -126,7 +126,12 @@ impl DegradationConfig {
         }
         if self.family == Family::Conv {
             for &depth in &self.depths {
-                cifar_blocks_per_stage(depth)?;
+                // The depth rule and the memory the weights need (3 channels, 10 classes).
+                CifarSpec {
+                    width: self.width,
+                    ..CifarSpec::resnet(depth, self.shortcut)
+                }
+                .check::<f32>()?;
             }
         }
         Ok(())
