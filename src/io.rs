@@ -51,9 +51,7 @@ fn tmp_pid(suffix: &str) -> Option<u32> {
 /// running processes (Linux); elsewhere nothing is known, and nothing is removed.
 fn process_is_gone(pid: u32) -> bool {
     let proc = Path::new("/proc");
-    cfg!(target_os = "linux")
-        && proc.join("self").exists()
-        && !proc.join(pid.to_string()).exists()
+    cfg!(target_os = "linux") && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
 }
 
 /// Removes the temporary siblings of `path` left by saves of processes that no longer
