@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
-use ndarray::{ArrayD, Dimension, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 use safetensors::tensor::{SafeTensors, TensorView};
 
 use crate::Float;
@@ -169,30 +169,6 @@ pub(crate) fn decode<T: Float>(bytes: &[u8]) -> std::result::Result<TensorFile<T
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     Ok(TensorFile { tensors, metadata })
-}
-
-/// If `value` holds a NaN or an infinity: a sentence naming the key `name`, the first bad
-/// value and its index, and how many there are. `None` when every value is finite.
-pub(crate) fn non_finite<T: Float>(name: &str, value: &ArrayD<T>) -> Option<String> {
-    let mut bad = value
-        .indexed_iter()
-        .filter(|(_, x)| !x.as_f64().is_finite());
-    let (index, first) = bad.next()?;
-    let count = 1 + bad.count();
-    let what = if first.as_f64().is_nan() {
-        "NaN"
-    } else if first.as_f64() > 0.0 {
-        "inf"
-    } else {
-        "-inf"
-    };
-    Some(format!(
-        "key `{name}` holds {what} at index {:?} ({count} of its {} values are not finite); \
-         it was saved from a run that had diverged: load an earlier file, or train again \
-         with a lower learning rate",
-        index.as_array_view().to_vec(),
-        value.len()
-    ))
 }
 
 /// The little-endian values of `data`, `N` bytes each.

@@ -262,7 +262,7 @@ mod state {
             &poison(&good, "conv1.weight", 2, f32::INFINITY),
         )
         .expect("refused");
-        for part in ["`conv1.weight`", "inf", "[0, 0, 0, 2]"] {
+        for part in ["`conv1.weight`", "an infinity", "[0, 0, 0, 2]"] {
             assert!(err.contains(part), "`{part}` not in: {err}");
         }
     }
@@ -282,8 +282,8 @@ mod checkpoints {
         let good = checkpoint::to_bytes(&small_conv(1)).unwrap();
         for (case, value, what) in [
             ("nan", f32::NAN, "NaN"),
-            ("inf", f32::INFINITY, "inf"),
-            ("-inf", f32::NEG_INFINITY, "-inf"),
+            ("inf", f32::INFINITY, "an infinity"),
+            ("-inf", f32::NEG_INFINITY, "an infinity"),
         ] {
             let path = dir(&format!("ckpt-{case}")).join("m.safetensors");
             std::fs::write(&path, poison(&good, "fc.bias", 3, value)).unwrap();

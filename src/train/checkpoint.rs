@@ -23,6 +23,7 @@ use std::rc::Rc;
 use ndarray::ArrayD;
 
 use crate::Float;
+use crate::arrays;
 use crate::error::{Error, Result};
 use crate::nn::Module;
 use crate::tensors::{self, Dtype, TensorFile};
@@ -38,6 +39,19 @@ pub(crate) fn metadata<T: Float>(model: &dyn Module<T>) -> BTreeMap<String, Stri
         .map(|arch| (ARCH_KEY.to_string(), arch))
         .into_iter()
         .collect()
+}
+
+/// If the entry `name` holds a NaN or an infinity: a sentence naming the key, the first
+/// bad value and its index, how many there are, and what to do. `None` when all are finite.
+pub(crate) fn non_finite_entry<T: Float>(name: &str, value: &ArrayD<T>) -> Option<String> {
+    let first = arrays::non_finite(value)?;
+    let count = value.iter().filter(|x| !x.is_finite()).count();
+    Some(format!(
+        "key `{name}` holds {first} ({count} of its {} values are not finite); it was \
+         saved from a run that had diverged: load an earlier file, or train again with a \
+         lower learning rate",
+        value.len()
+    ))
 }
 
 fn is_counter(name: &str) -> bool {
@@ -158,7 +172,7 @@ pub(crate) fn load_from<T: Float>(
                 param.shape()
             ));
         }
-        if let Some(problem) = tensors::non_finite(name, value) {
+        if let Some(problem) = non_finite_entry(name, value) {
             return Err(problem);
         }
         new_values.push((param, value));

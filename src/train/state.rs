@@ -80,7 +80,7 @@ pub fn load_state(model: &dyn Module<f32>, run: &mut Run, path: impl AsRef<Path>
                 ),
             ));
         }
-        if let Some(problem) = tensors::non_finite(&key, v) {
+        if let Some(problem) = checkpoint::non_finite_entry(&key, v) {
             return Err(Error::checkpoint(path, problem));
         }
         momenta.push((p, v.clone()));
