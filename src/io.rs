@@ -3,15 +3,27 @@
 use std::fs;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Numbers the temporary files of this process, so two saves never share one.
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Writes `bytes` to `path` by writing a temporary file beside it and renaming it into
 /// place, so a crash or a full disk leaves either the old file or the new one, never half.
+///
+/// The temporary file is `<name>.tmp<pid>.<n>`, with this process's id and a number no
+/// other save of this process uses, so concurrent saves to one path never collide (the
+/// last rename wins, and the file is always one whole payload). Before writing, the
+/// save removes `<name>.tmp<pid>*` siblings whose process no longer runs (a save killed
+/// midway); on systems without `/proc` it leaves them.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
+    remove_stale_temporaries(path);
+    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(format!(".tmp{}", std::process::id()));
+    tmp_name.push(format!(".tmp{}.{n}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -23,6 +35,54 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The process id in a temporary file name `<name>.tmp<pid>` or `<name>.tmp<pid>.<n>`,
+/// given the part after `<name>.tmp`.
+fn tmp_pid(suffix: &str) -> Option<u32> {
+    let digits = suffix.split('.').next()?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Whether the process `pid` is known to have ended: only where `/proc` lists the
+/// running processes (Linux); elsewhere nothing is known, and nothing is removed.
+fn process_is_gone(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    cfg!(target_os = "linux") && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
+}
+
+/// Removes the temporary siblings of `path` left by saves of processes that no longer
+/// run. Best effort: a sibling that cannot be listed or removed is left alone, and never
+/// one of this process or of a process still running.
+fn remove_stale_temporaries(path: &Path) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{name}.tmp");
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(tmp_pid)
+        else {
+            continue;
+        };
+        if pid != me && process_is_gone(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// `s` with `&`, `<`, `>` and `"` escaped, for text put inside HTML or SVG.

@@ -597,6 +597,12 @@ impl<T: Float> Module<T> for ResNet<T> {
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         self.fc.forward(&self.features(x, mode), mode)
     }
+    /// The net's [`name`](ResNet::name), e.g. `resnet50 (ImageNet, B)` (v1) or
+    /// `resnet50 (ImageNet, B, v1.5)`: it tells the stride placement, the shortcut option,
+    /// plain from residual and batch norm from none.
+    fn architecture(&self) -> Option<String> {
+        Some(self.name.clone())
+    }
     /// `conv1`, `bn1`, `maxpool`, `layer1.0` ... `layerK.M`, `bn_final`, `avgpool`, `fc`,
     /// each where the network has it: torchvision's names.
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {

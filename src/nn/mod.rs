@@ -123,6 +123,14 @@ pub trait Module<T: Float = f32> {
         None
     }
 
+    /// The architecture this module computes, for a whole network whose layout the
+    /// parameter names alone do not tell (ResNet-50 v1 and v1.5 share every key and
+    /// shape). Checkpoints record it and refuse to load a file saved from another
+    /// architecture. `None` (the default) records nothing and checks nothing.
+    fn architecture(&self) -> Option<String> {
+        None
+    }
+
     /// Calls `f` on every parameter and buffer, own ones first, then each child's, with
     /// its name relative to this module (`conv1.weight`, `layer1.0.bn1.running_var`).
     fn visit(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {

@@ -2,9 +2,14 @@
 //!
 //! - **Saving** writes a temporary file beside the target and renames it into place, so a
 //!   failure leaves either the previous checkpoint or the new one, never half of one.
-//! - **Loading** reads and checks everything first (the file's header, every key, shape
-//!   and dtype) and only then changes the model: a bad file returns an error naming the
-//!   key and the problem, and leaves the model as it was.
+//! - **Loading** reads and checks everything first (the file's header, the architecture,
+//!   every key, shape and dtype, every value finite) and only then changes the model: a
+//!   bad file returns an error naming the key and the problem, and leaves the model as it
+//!   was.
+//! - **The architecture** ([`Module::architecture`], e.g. `resnet50 (ImageNet, B, v1.5)`)
+//!   is recorded in the file's metadata under [`ARCH_KEY`]. A file recorded for another
+//!   architecture is refused even when its keys and shapes fit (ResNet-50 v1 and v1.5
+//!   share them all); a file without the record (torchvision's own) loads as before.
 //!
 //! Floats are stored as F32 (or F64 for an `f64` model); batch norm's
 //! `num_batches_tracked` as I64, as PyTorch keeps it. For the ImageNet models built with
@@ -18,9 +23,36 @@ use std::rc::Rc;
 use ndarray::ArrayD;
 
 use crate::Float;
+use crate::arrays;
 use crate::error::{Error, Result};
 use crate::nn::Module;
 use crate::tensors::{self, Dtype, TensorFile};
+
+/// The metadata key under which a save records the model's
+/// [`architecture`](Module::architecture).
+pub const ARCH_KEY: &str = "resgrad.arch";
+
+/// The metadata a save writes for `model`: its architecture, if it names one.
+pub(crate) fn metadata<T: Float>(model: &dyn Module<T>) -> BTreeMap<String, String> {
+    model
+        .architecture()
+        .map(|arch| (ARCH_KEY.to_string(), arch))
+        .into_iter()
+        .collect()
+}
+
+/// If the entry `name` holds a NaN or an infinity: a sentence naming the key, the first
+/// bad value and its index, how many there are, and what to do. `None` when all are finite.
+pub(crate) fn non_finite_entry<T: Float>(name: &str, value: &ArrayD<T>) -> Option<String> {
+    let first = arrays::non_finite(value)?;
+    let count = value.iter().filter(|x| !x.is_finite()).count();
+    Some(format!(
+        "key `{name}` holds {first} ({count} of its {} values are not finite); it was \
+         saved from a run that had diverged: load an earlier file, or train again with a \
+         lower learning rate",
+        value.len()
+    ))
+}
 
 fn is_counter(name: &str) -> bool {
     name.ends_with("num_batches_tracked")
@@ -47,29 +79,32 @@ pub(crate) fn entries<T: Float>(model: &dyn Module<T>) -> Vec<(String, Dtype, Rc
         .collect()
 }
 
-/// The safetensors bytes of every parameter and buffer of `model`.
+/// The safetensors bytes of every parameter and buffer of `model`, with its architecture
+/// in the metadata.
 pub fn to_bytes<T: Float>(model: &dyn Module<T>) -> std::result::Result<Vec<u8>, String> {
     let entries = entries(model);
     let refs: Vec<(&str, Dtype, &ArrayD<T>)> = entries
         .iter()
         .map(|(n, d, a)| (n.as_str(), *d, &**a))
         .collect();
-    tensors::encode(&refs, &BTreeMap::new())
+    tensors::encode(&refs, &metadata(model))
 }
 
 /// Saves every parameter and buffer of `model` to `path` (atomically: temporary file, then
-/// rename).
+/// rename), with the model's [`architecture`](Module::architecture) under [`ARCH_KEY`].
 pub fn save<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
     let entries = entries(model);
     let refs: Vec<(&str, Dtype, &ArrayD<T>)> = entries
         .iter()
         .map(|(n, d, a)| (n.as_str(), *d, &**a))
         .collect();
-    tensors::write_file(path.as_ref(), &refs, &BTreeMap::new())
+    tensors::write_file(path.as_ref(), &refs, &metadata(model))
 }
 
 /// Loads every parameter and buffer of `model` from `path`. Nothing in the model changes
-/// unless the whole file checks out.
+/// unless the whole file checks out: the architecture recorded in it (if any) is the
+/// model's, every key is there with the model's shape and dtype, no key is left over, and
+/// every value is finite.
 pub fn load<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let file = tensors::read_file::<T>(path)?;
@@ -84,13 +119,39 @@ pub fn load_bytes<T: Float>(
     load_from(model, &tensors::decode::<T>(bytes)?, |_| false)
 }
 
-/// Checks every entry of `model` against `file` (presence, dtype, shape; no key of the
-/// file left over, except those `other` claims) and only then sets them all.
+/// Refuses a file whose recorded architecture is not the model's, naming both. A file
+/// without the record, or a model that names no architecture, passes.
+pub(crate) fn check_architecture<T: Float>(
+    model: &dyn Module<T>,
+    file: &TensorFile<T>,
+) -> std::result::Result<(), String> {
+    match (file.metadata.get(ARCH_KEY), model.architecture()) {
+        (Some(saved), Some(ours)) if *saved != ours => {
+            let hint = if saved.contains("ImageNet") && ours.contains("ImageNet") {
+                " (`ResNet::resnet50_v1()` builds v1, stride on the first 1x1; \
+                 `ResNet::torchvision(50)` builds v1.5, stride on the 3x3)"
+            } else {
+                ""
+            };
+            Err(format!(
+                "the file was saved from `{saved}` ({ARCH_KEY} in its metadata), but the \
+                 model is `{ours}`; the keys and shapes may fit, but the two compute \
+                 different functions: build a `{saved}` to load this file{hint}"
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks every entry of `model` against `file` (architecture; presence, dtype, shape,
+/// finite values; no key of the file left over, except those `other` claims) and only
+/// then sets them all.
 pub(crate) fn load_from<T: Float>(
     model: &dyn Module<T>,
     file: &TensorFile<T>,
     other: impl Fn(&str) -> bool,
 ) -> std::result::Result<(), String> {
+    check_architecture(model, file)?;
     let state = model.state();
     let mut new_values = Vec::with_capacity(state.len());
     for (name, param, _) in &state {
@@ -110,6 +171,9 @@ pub(crate) fn load_from<T: Float>(
                 value.shape(),
                 param.shape()
             ));
+        }
+        if let Some(problem) = non_finite_entry(name, value) {
+            return Err(problem);
         }
         new_values.push((param, value));
     }

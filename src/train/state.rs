@@ -3,7 +3,11 @@
 //! atomically so an interrupted save never corrupts the previous checkpoint.
 //!
 //! The file is written and read by the same encoder as model checkpoints
-//! ([`crate::tensors`]); the model's entries are checked by the same loader.
+//! ([`crate::tensors`]); the model's entries are checked by the same loader (architecture,
+//! keys, shapes, dtypes, finite values). A load also checks that the file holds every
+//! buffer the optimizer needs: with momentum, after the first step, a momentum buffer for
+//! every trainable parameter, finite and of the parameter's shape. A file that fails any
+//! check changes neither the model nor the optimizer.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +17,7 @@ use ndarray::ArrayD;
 use super::Run;
 use super::checkpoint;
 use crate::error::{Error, Result};
-use crate::nn::Module;
+use crate::nn::{Module, Role};
 use crate::tensors::{self, Dtype};
 
 const OPTIM: &str = "optim.";
@@ -36,11 +40,17 @@ pub fn save_state(model: &dyn Module<f32>, run: &Run, path: impl AsRef<Path>) ->
         .map(|(n, d, a)| (n.as_str(), *d, &**a))
         .chain(momenta.iter().map(|(n, a)| (n.as_str(), Dtype::F32, *a)))
         .collect();
-    let meta = BTreeMap::from([("step".to_string(), run.step.to_string())]);
+    let mut meta: BTreeMap<String, String> = checkpoint::metadata(model);
+    meta.insert("step".to_string(), run.step.to_string());
     tensors::write_file(path.as_ref(), &refs, &meta)
 }
 
 /// Loads what [`save_state`] wrote into `model` and `run` (checked first, then applied).
+///
+/// Refused, with `model` and `run` unchanged: anything a model checkpoint refuses (see
+/// [`checkpoint::load`]); a file without the step; and, when `run`'s optimizer has
+/// momentum and the file is past step 0, a momentum buffer missing for any trainable
+/// parameter (the error lists the missing keys), of the wrong shape, or not finite.
 pub fn load_state(model: &dyn Module<f32>, run: &mut Run, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let file = tensors::read_file::<f32>(path)?;
@@ -50,20 +60,53 @@ pub fn load_state(model: &dyn Module<f32>, run: &mut Run, path: impl AsRef<Path>
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| Error::checkpoint(path, "no training step in the metadata: is this a model checkpoint, not a training state?"))?;
     let mut momenta = Vec::new();
-    for (name, p, _) in model.state() {
-        if let Some((dtype, v)) = file.tensors.get(&momentum_key(&name)) {
-            if *dtype != Dtype::F32 || v.shape() != p.shape().as_slice() {
-                return Err(Error::checkpoint(
-                    path,
-                    format!(
-                        "the momentum buffer of `{name}` is {dtype} {:?}, the model needs F32 {:?}",
-                        v.shape(),
-                        p.shape()
-                    ),
-                ));
+    let mut missing = Vec::new();
+    let needs_momentum = run.opt.momentum != 0.0 && step > 0;
+    for (name, p, role) in model.state() {
+        let key = momentum_key(&name);
+        let Some((dtype, v)) = file.tensors.get(&key) else {
+            if needs_momentum && role == Role::Parameter {
+                missing.push(key);
             }
-            momenta.push((p, v.clone()));
+            continue;
+        };
+        if *dtype != Dtype::F32 || v.shape() != p.shape().as_slice() {
+            return Err(Error::checkpoint(
+                path,
+                format!(
+                    "the momentum buffer of `{name}` is {dtype} {:?}, the model needs F32 {:?}",
+                    v.shape(),
+                    p.shape()
+                ),
+            ));
         }
+        if let Some(problem) = checkpoint::non_finite_entry(&key, v) {
+            return Err(Error::checkpoint(path, problem));
+        }
+        momenta.push((p, v.clone()));
+    }
+    if !missing.is_empty() {
+        const SHOWN: usize = 6;
+        let mut list = missing
+            .iter()
+            .take(SHOWN)
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if missing.len() > SHOWN {
+            list.push_str(&format!(" and {} more", missing.len() - SHOWN));
+        }
+        return Err(Error::checkpoint(
+            path,
+            format!(
+                "the training state lacks the momentum buffer of {} parameter(s): {list}; \
+                 SGD with momentum {} needs one for every trainable parameter after step 0 \
+                 (this file is at step {step}), and resuming without them would change the \
+                 run: load a state written whole by save_state",
+                missing.len(),
+                run.opt.momentum
+            ),
+        ));
     }
     // The model's own entries, validated and applied by the checkpoint loader (which
     // leaves the optimizer's entries to us); then the optimizer's.
