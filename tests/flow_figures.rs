@@ -94,7 +94,7 @@ fn tour_page_uses_the_figures_own_captions(flow: &resgrad::viz::flow::FlowFigure
     cfg.train.steps = 2;
     cfg.train.eval_every = 2;
     cfg.train.eval_images = 64;
-    let report = resgrad::viz::degradation::run(&cfg, &train.take(64), Some(&test));
+    let report = resgrad::viz::degradation::run(&cfg, &train.take(64), Some(&test)).unwrap();
     assert_eq!(report.responses.len(), 2, "Fig. 7 for plain-8 and resnet-8");
     assert_eq!(report.figures.len(), 2, "the curves and Fig. 7");
     let page = tour_page(flow, &report, 1.0);
