@@ -185,6 +185,11 @@ fn a_training_set_smaller_than_one_batch_is_refused_with_drop_last() {
         ..cfg(5, 32)
     };
     assert!(train(&bn_mlp(0), &d, None, &c).is_ok());
+    // An empty training set is refused either way.
+    let err = train(&bn_mlp(0), &d.take(0), None, &c)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("training set is empty"), "{err}");
 }
 
 #[test]

@@ -107,14 +107,14 @@ impl TrainConfig {
         if steps == 0 {
             return Err(Error::argument(
                 "TrainConfig::steps_per_epoch",
-                format!(
-                    "the training set has {images} images, fewer than one batch of {batch};                      lower the batch{}",
-                    if self.drop_last && images > 0 {
-                        " or set drop_last to false"
-                    } else {
-                        ""
-                    }
-                ),
+                if images == 0 {
+                    "the training set is empty; it needs at least one image per batch".to_string()
+                } else {
+                    format!(
+                        "the training set has {images} images, fewer than one batch of {batch}; \
+                         lower the batch or set drop_last to false"
+                    )
+                },
                 std::panic::Location::caller(),
             ));
         }
@@ -462,7 +462,7 @@ fn diverged(cfg: &TrainConfig, run: &Run, loss: f64, anomaly: Option<Error>) -> 
     );
     let what = if loss.is_finite() {
         format!(
-            "the backward pass produced a NaN or an infinity (the loss was {})",
+            "anomaly mode found a NaN or an infinity (the loss was {})",
             short(loss)
         )
     } else {
