@@ -112,7 +112,7 @@ impl TrainConfig {
                 } else {
                     format!(
                         "the training set has {images} images, fewer than one batch of {batch}; \
-                         lower the batch or set drop_last to false"
+                         lower the batch, or set drop_last to false (--keep-last)"
                     )
                 },
                 std::panic::Location::caller(),
