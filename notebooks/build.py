@@ -391,7 +391,7 @@ let digits = resgrad::data::digits();
 let mut cfg = DegradationConfig::mlp_probe();
 cfg.train.steps = 300;
 cfg.train.eval_every = 50;
-let result = run_degradation(&cfg, &digits, None);
+let result = run_degradation(&cfg, &digits, None)?;
 println!("{}", result.markdown());
 """),
     code("result.figure()"),

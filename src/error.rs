@@ -51,6 +51,22 @@ pub enum Error {
         /// e.g. `"NaN at index [0, 2]"`.
         what: String,
     },
+    /// Training stopped because the loss was no longer a finite number.
+    #[error(
+        "{run}: training diverged at step {step}: {what} (last finite loss: {last_finite}). {hint}"
+    )]
+    Diverged {
+        /// The run's label (`TrainConfig::label`).
+        run: String,
+        /// The step whose loss was not finite, counted from 1 as the progress line counts.
+        step: usize,
+        /// What was not finite: `the loss became NaN`, or a gradient (anomaly mode).
+        what: String,
+        /// The last finite loss and its step, or why there is none.
+        last_finite: String,
+        /// What to try, and in anomaly mode the first op that produced a NaN or an infinity.
+        hint: String,
+    },
     /// A data file could not be read: missing, truncated, a wrong magic number, counts
     /// that do not match.
     #[error("data {path}: {problem}")]

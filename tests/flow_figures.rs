@@ -87,14 +87,15 @@ fn every_flow_figure_is_labelled_and_has_its_numbers() {
 
 fn tour_page_uses_the_figures_own_captions(flow: &resgrad::viz::flow::FlowFigures) {
     use resgrad::viz::tour::{TOUR_FLOW_FIGURES, tour_page};
-    // A tiny conv run: two nets of depth 8 on 64 digits, 2 steps.
+    // A tiny conv run: two nets of depth 8 on 64 digits, 2 steps of 32.
     let (train, test) = resgrad::data::digits_split();
     let mut cfg = resgrad::viz::tour::tour_config();
     cfg.depths = vec![8];
     cfg.train.steps = 2;
     cfg.train.eval_every = 2;
     cfg.train.eval_images = 64;
-    let report = resgrad::viz::degradation::run(&cfg, &train.take(64), Some(&test));
+    cfg.train.batch = 32;
+    let report = resgrad::viz::degradation::run(&cfg, &train.take(64), Some(&test)).unwrap();
     assert_eq!(report.responses.len(), 2, "Fig. 7 for plain-8 and resnet-8");
     assert_eq!(report.figures.len(), 2, "the curves and Fig. 7");
     let page = tour_page(flow, &report, 1.0);

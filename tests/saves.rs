@@ -143,7 +143,7 @@ mod state {
     fn state_bytes() -> Vec<u8> {
         let model = small_conv(1);
         let mut run = Run::new(&cfg());
-        train_until(&model, &data::digits(), None, &cfg(), &mut run, 3);
+        train_until(&model, &data::digits(), None, &cfg(), &mut run, 3).unwrap();
         let path = dir("state-src").join("state.safetensors");
         save_state(&model, &run, &path).unwrap();
         std::fs::read(path).unwrap()

@@ -381,12 +381,13 @@ pub struct TrainedResponse {
 /// The degradation experiment with Fig. 7's instrument: runs
 /// [`run_degradation_with`](crate::train::run_degradation_with) and measures every trained
 /// conv net of the first seed on (at most) 256 training images, eval mode. MLPs get no
-/// response (they have no 3x3 layers).
+/// response (they have no 3x3 layers). Fails as the trainer fails (a diverged run, a
+/// refused setting).
 pub fn degradation_with_responses(
     cfg: &crate::train::DegradationConfig,
     train_set: &crate::data::Dataset,
     test: Option<&crate::data::Dataset>,
-) -> (crate::train::DegradationResult, Vec<TrainedResponse>) {
+) -> crate::Result<(crate::train::DegradationResult, Vec<TrainedResponse>)> {
     use crate::train::TrainedNet;
     let probe = train_set.take(256).in_order(256).remove(0).images;
     let first = cfg.seeds.first().copied();
@@ -401,6 +402,6 @@ pub fn degradation_with_responses(
                 std: layer_response_std(net, &probe, Mode::Eval),
             });
         }
-    });
-    (result, responses)
+    })?;
+    Ok((result, responses))
 }

@@ -29,8 +29,12 @@ impl<T: Float> Block<T> {
 }
 
 impl<T: Float> Module<T> for Block<T> {
+    #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
         self.module().forward(x, mode)
+    }
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> crate::Result<Var<T>> {
+        self.module().try_forward(x, mode)
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         self.module().children()
@@ -554,18 +558,24 @@ impl<T: Float> ResNet<T> {
     /// The stem: the first conv, with batch norm, ReLU and max pooling where the network
     /// has them (a pre-activation net's stem is the conv alone). Its output is the input
     /// of the first block.
+    #[track_caller]
     pub fn stem(&self, x: &Var<T>, mode: Mode) -> Var<T> {
-        let mut h = self.conv1.forward(x, mode);
+        crate::error::or_panic(self.try_stem(x, mode))
+    }
+
+    /// [`stem`](ResNet::stem), returning a layer's error instead of panicking.
+    pub fn try_stem(&self, x: &Var<T>, mode: Mode) -> crate::Result<Var<T>> {
+        let mut h = self.conv1.try_forward(x, mode)?;
         if let Some(bn) = &self.bn1 {
-            h = bn.forward(&h, mode);
+            h = bn.try_forward(&h, mode)?;
         }
         if !self.pre_activation {
             h = h.relu();
         }
         if let Some(p) = &self.maxpool {
-            h = Module::<T>::forward(p, &h, mode);
+            h = Module::<T>::try_forward(p, &h, mode)?;
         }
-        h
+        Ok(h)
     }
 
     /// Every block, stage after stage.
@@ -578,24 +588,34 @@ impl<T: Float> ResNet<T> {
     }
 
     /// The features before the classifier, `[N, C]`.
+    #[track_caller]
     pub fn features(&self, x: &Var<T>, mode: Mode) -> Var<T> {
-        let mut h = self.stem(x, mode);
+        crate::error::or_panic(self.try_features(x, mode))
+    }
+
+    /// [`features`](ResNet::features), returning a layer's error instead of panicking.
+    pub fn try_features(&self, x: &Var<T>, mode: Mode) -> crate::Result<Var<T>> {
+        let mut h = self.try_stem(x, mode)?;
         for block in self.stages.iter().flatten() {
-            h = block.forward(&h, mode);
+            h = block.try_forward(&h, mode)?;
         }
         if let Some(bn) = &self.final_bn {
-            h = bn.forward(&h, mode);
+            h = bn.try_forward(&h, mode)?;
         }
         if self.pre_activation {
             h = h.relu();
         }
-        h.global_avg_pool()
+        h.try_global_avg_pool()
     }
 }
 
 impl<T: Float> Module<T> for ResNet<T> {
+    #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
-        self.fc.forward(&self.features(x, mode), mode)
+        crate::error::or_panic(self.try_forward(x, mode))
+    }
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> crate::Result<Var<T>> {
+        self.fc.try_forward(&self.try_features(x, mode)?, mode)
     }
     /// The net's [`name`](ResNet::name), e.g. `resnet50 (ImageNet, B)` (v1) or
     /// `resnet50 (ImageNet, B, v1.5)`: it tells the stride placement, the shortcut option,

@@ -4,7 +4,8 @@
 //! if the identity is optimal, the block only has to drive `F` to zero.
 
 use super::{BatchNorm2d, Conv2d, Init, LayerInfo, Linear, Mode, Module, Norm, Rng, ShapeFlow};
-use crate::{Float, Var};
+use crate::error::or_panic;
+use crate::{Float, Result, Var};
 
 /// The shortcut of a residual block, He et al. 2015 §3.3 and §4.1.
 pub enum Shortcut<T: Float = f32> {
@@ -33,8 +34,12 @@ pub struct ZeroPad {
 
 impl<T: Float> Module<T> for ZeroPad {
     #[track_caller]
-    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
-        x.zero_pad_shortcut_stride(self.out_channels, self.stride)
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_forward(x, mode))
+    }
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, _mode: Mode) -> Result<Var<T>> {
+        x.try_zero_pad_shortcut_stride(self.out_channels, self.stride)
     }
     fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
         Some(LayerInfo {
@@ -80,7 +85,7 @@ impl std::str::FromStr for ShortcutOption {
 
     /// `A`, `B` or `C` in either case (and `none`, the plain network's); any other text
     /// is an error that lists the options.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s.trim().to_ascii_uppercase().as_str() {
             "A" => Ok(ShortcutOption::A),
             "B" => Ok(ShortcutOption::B),
@@ -139,12 +144,17 @@ impl<T: Float> Shortcut<T> {
     /// The shortcut's output, or `None` for the plain block.
     #[track_caller]
     pub fn apply(&self, x: &Var<T>, mode: Mode) -> Option<Var<T>> {
-        match self {
+        or_panic(self.try_apply(x, mode))
+    }
+
+    /// [`apply`](Shortcut::apply), returning a layer's error instead of panicking.
+    pub fn try_apply(&self, x: &Var<T>, mode: Mode) -> Result<Option<Var<T>>> {
+        Ok(match self {
             Shortcut::Identity => Some(x.clone()),
-            Shortcut::ZeroPad(z) => Some(z.forward(x, mode)),
-            Shortcut::Projection(p) => Some(p.1.forward(&p.0.forward(x, mode), mode)),
+            Shortcut::ZeroPad(z) => Some(z.try_forward(x, mode)?),
+            Shortcut::Projection(p) => Some(p.1.try_forward(&p.0.try_forward(x, mode)?, mode)?),
             Shortcut::None => None,
-        }
+        })
     }
 
     /// The shortcut's layers as children of its block: `downsample.0` and `downsample.1`
@@ -198,11 +208,11 @@ fn scaled<T: Float>(f: Var<T>, scale: f64) -> Var<T> {
 }
 
 /// Adds the (scaled) shortcut to the branch: `F(x) + lambda * shortcut(x)`.
-fn add_shortcut<T: Float>(branch: Var<T>, shortcut: Option<Var<T>>, lambda: f64) -> Var<T> {
+fn add_shortcut<T: Float>(branch: Var<T>, shortcut: Option<Var<T>>, lambda: f64) -> Result<Var<T>> {
     match shortcut {
-        Some(s) if lambda == 1.0 => branch + s,
-        Some(s) => branch + s.scale(T::cast(lambda)),
-        None => branch,
+        Some(s) if lambda == 1.0 => branch.try_add(&s),
+        Some(s) => branch.try_add(&s.scale(T::cast(lambda))),
+        None => Ok(branch),
     }
 }
 
@@ -262,12 +272,22 @@ impl<T: Float> BasicBlock<T> {
     }
 
     /// The residual branch `s F(x)`, before the addition.
+    #[track_caller]
     pub fn branch(&self, x: &Var<T>, mode: Mode) -> Var<T> {
-        let h = self.bn1.forward(&self.conv1.forward(x, mode), mode).relu();
-        scaled(
-            self.bn2.forward(&self.conv2.forward(&h, mode), mode),
+        or_panic(self.try_branch(x, mode))
+    }
+
+    /// [`branch`](BasicBlock::branch), returning a layer's error instead of panicking.
+    pub fn try_branch(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        let h = self
+            .bn1
+            .try_forward(&self.conv1.try_forward(x, mode)?, mode)?
+            .relu();
+        Ok(scaled(
+            self.bn2
+                .try_forward(&self.conv2.try_forward(&h, mode)?, mode)?,
             self.branch_scale,
-        )
+        ))
     }
 
     /// The branch's layers, named: `conv1`, `bn1`, `conv2`, `bn2` (the convs alone
@@ -283,9 +303,13 @@ impl<T: Float> BasicBlock<T> {
 }
 
 impl<T: Float> Module<T> for BasicBlock<T> {
+    #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
-        let f = self.branch(x, mode);
-        add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
+        or_panic(self.try_forward(x, mode))
+    }
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        let f = self.try_branch(x, mode)?;
+        Ok(add_shortcut(f, self.shortcut.try_apply(x, mode)?, self.shortcut_scale)?.relu())
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         with_shortcut(self.branch_layers(), &self.shortcut)
@@ -364,14 +388,25 @@ impl<T: Float> Bottleneck<T> {
 }
 
 impl<T: Float> Module<T> for Bottleneck<T> {
+    #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
-        let h = self.bn1.forward(&self.conv1.forward(x, mode), mode).relu();
-        let h = self.bn2.forward(&self.conv2.forward(&h, mode), mode).relu();
+        or_panic(self.try_forward(x, mode))
+    }
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        let h = self
+            .bn1
+            .try_forward(&self.conv1.try_forward(x, mode)?, mode)?
+            .relu();
+        let h = self
+            .bn2
+            .try_forward(&self.conv2.try_forward(&h, mode)?, mode)?
+            .relu();
         let f = scaled(
-            self.bn3.forward(&self.conv3.forward(&h, mode), mode),
+            self.bn3
+                .try_forward(&self.conv3.try_forward(&h, mode)?, mode)?,
             self.branch_scale,
         );
-        add_shortcut(f, self.shortcut.apply(x, mode), self.shortcut_scale).relu()
+        Ok(add_shortcut(f, self.shortcut.try_apply(x, mode)?, self.shortcut_scale)?.relu())
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         with_shortcut(
@@ -459,14 +494,20 @@ impl<T: Float> PreActBlock<T> {
 }
 
 impl<T: Float> Module<T> for PreActBlock<T> {
+    #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
-        let pre = self.bn1.forward(x, mode).relu();
+        or_panic(self.try_forward(x, mode))
+    }
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        let pre = self.bn1.try_forward(x, mode)?.relu();
         let shortcut = match &self.shortcut {
             Shortcut::Identity => Some(x.clone()),
-            other => other.apply(&pre, mode),
+            other => other.try_apply(&pre, mode)?,
         };
-        let h = self.conv1.forward(&pre, mode);
-        let f = self.conv2.forward(&self.bn2.forward(&h, mode).relu(), mode);
+        let h = self.conv1.try_forward(&pre, mode)?;
+        let f = self
+            .conv2
+            .try_forward(&self.bn2.try_forward(&h, mode)?.relu(), mode)?;
         add_shortcut(scaled(f, self.branch_scale), shortcut, self.shortcut_scale)
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
@@ -526,37 +567,50 @@ impl<T: Float> ResidualMlpBlock<T> {
     }
 
     /// The branch `F(x)`, scaled.
+    #[track_caller]
     pub fn branch(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_branch(x, mode))
+    }
+
+    /// [`branch`](ResidualMlpBlock::branch), returning a layer's error instead of panicking.
+    pub fn try_branch(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
         let f = match (&self.bns, self.norm) {
-            (Some((b1, b2)), MlpNorm::Post) => b2.forward(
-                &self
-                    .fc2
-                    .forward(&b1.forward(&self.fc1.forward(x, mode), mode).relu(), mode),
-                mode,
-            ),
-            (Some((b1, b2)), MlpNorm::Pre) => {
-                let h = self.fc1.forward(&b1.forward(x, mode).relu(), mode);
-                self.fc2.forward(&b2.forward(&h, mode).relu(), mode)
+            (Some((b1, b2)), MlpNorm::Post) => {
+                let h = b1.try_forward(&self.fc1.try_forward(x, mode)?, mode)?;
+                b2.try_forward(&self.fc2.try_forward(&h.relu(), mode)?, mode)?
             }
-            _ => self.fc2.forward(&self.fc1.forward(x, mode).relu(), mode),
+            (Some((b1, b2)), MlpNorm::Pre) => {
+                let h = self
+                    .fc1
+                    .try_forward(&b1.try_forward(x, mode)?.relu(), mode)?;
+                self.fc2
+                    .try_forward(&b2.try_forward(&h, mode)?.relu(), mode)?
+            }
+            _ => self
+                .fc2
+                .try_forward(&self.fc1.try_forward(x, mode)?.relu(), mode)?,
         };
-        scaled(f, self.branch_scale)
+        Ok(scaled(f, self.branch_scale))
     }
 }
 
 impl<T: Float> Module<T> for ResidualMlpBlock<T> {
+    #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
-        let f = self.branch(x, mode);
+        or_panic(self.try_forward(x, mode))
+    }
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        let f = self.try_branch(x, mode)?;
         let y = if self.skip {
-            add_shortcut(f, Some(x.clone()), self.shortcut_scale)
+            add_shortcut(f, Some(x.clone()), self.shortcut_scale)?
         } else {
             f
         };
-        if self.norm == MlpNorm::Post {
+        Ok(if self.norm == MlpNorm::Post {
             y.relu()
         } else {
             y
-        }
+        })
     }
     /// `fc1`, `fc2`, then `bn1`, `bn2` if any. All have the block's width, so shapes
     /// flow as a plain sequence whatever the norm's placement.

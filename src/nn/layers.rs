@@ -3,7 +3,8 @@
 use ndarray::{Array1, ArrayD, IxDyn};
 
 use super::{Init, LayerInfo, Mode, Module, Rng, Role};
-use crate::{Float, Param, RunningStats, Var};
+use crate::error::or_panic;
+use crate::{Float, Param, Result, RunningStats, Var};
 
 /// A 2-D convolution with its weight `[C_out, C_in, k, k]` and optional bias `[C_out]`.
 pub struct Conv2d<T: Float = f32> {
@@ -57,10 +58,14 @@ impl<T: Float> Conv2d<T> {
 
 impl<T: Float> Module<T> for Conv2d<T> {
     #[track_caller]
-    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_forward(x, mode))
+    }
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, _mode: Mode) -> Result<Var<T>> {
         let tape = x.tape();
         let b = self.bias.as_ref().map(|b| tape.param(b));
-        x.conv2d(
+        x.try_conv2d(
             &tape.param(&self.weight),
             b.as_ref(),
             self.stride,
@@ -119,19 +124,25 @@ impl<T: Float> BatchNorm2d<T> {
 impl<T: Float> Module<T> for BatchNorm2d<T> {
     #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_forward(x, mode))
+    }
+    /// Fails, and updates nothing, on a batch of one in training mode (there is no batch
+    /// variance) or on an input whose channels are not the layer's.
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
         let tape = x.tape();
         let training = mode == Mode::Train;
-        let y = x.batch_norm2d(
+        let y = x.try_batch_norm2d(
             &tape.param(&self.weight),
             &tape.param(&self.bias),
             &self.stats,
             training,
-        );
+        )?;
         if training {
             self.num_batches_tracked
                 .update(|n| n.mapv_inplace(|v| v + T::one()));
         }
-        y
+        Ok(y)
     }
     fn own_params(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
         f("weight", &self.weight, Role::Parameter);
@@ -181,12 +192,16 @@ impl<T: Float> Linear<T> {
 
 impl<T: Float> Module<T> for Linear<T> {
     #[track_caller]
-    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_forward(x, mode))
+    }
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, _mode: Mode) -> Result<Var<T>> {
         let tape = x.tape();
-        let y = x.matmul(&tape.param(&self.weight).t());
+        let y = x.try_matmul(&tape.param(&self.weight).t())?;
         match &self.bias {
-            Some(b) => y + tape.param(b),
-            None => y,
+            Some(b) => y.try_add(&tape.param(b)),
+            None => Ok(y),
         }
     }
     fn own_params(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
@@ -233,8 +248,12 @@ pub struct MaxPool2d {
 
 impl<T: Float> Module<T> for MaxPool2d {
     #[track_caller]
-    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
-        x.max_pool2d(self.k, self.stride, self.padding)
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_forward(x, mode))
+    }
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, _mode: Mode) -> Result<Var<T>> {
+        x.try_max_pool2d(self.k, self.stride, self.padding)
     }
     fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
         let out = |n: usize| (n + 2 * self.padding).saturating_sub(self.k) / self.stride + 1;
@@ -251,8 +270,12 @@ pub struct Flatten;
 
 impl<T: Float> Module<T> for Flatten {
     #[track_caller]
-    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
-        x.flatten()
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_forward(x, mode))
+    }
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, _mode: Mode) -> Result<Var<T>> {
+        x.try_flatten()
     }
     fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
         Some(LayerInfo {
@@ -268,8 +291,12 @@ pub struct GlobalAvgPool;
 
 impl<T: Float> Module<T> for GlobalAvgPool {
     #[track_caller]
-    fn forward(&self, x: &Var<T>, _mode: Mode) -> Var<T> {
-        x.global_avg_pool()
+    fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_forward(x, mode))
+    }
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, _mode: Mode) -> Result<Var<T>> {
+        x.try_global_avg_pool()
     }
     fn describe(&self, input: &[usize]) -> Option<LayerInfo> {
         Some(LayerInfo {
@@ -314,12 +341,17 @@ impl<T: Float> Sequential<T> {
 }
 
 impl<T: Float> Module<T> for Sequential<T> {
+    #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        or_panic(self.try_forward(x, mode))
+    }
+    /// Each module's `try_forward` in turn; the first error stops the sequence.
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
         let mut h = x.clone();
         for (_, m) in &self.layers {
-            h = m.forward(&h, mode);
+            h = m.try_forward(&h, mode)?;
         }
-        h
+        Ok(h)
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         self.layers

@@ -82,7 +82,8 @@ pub struct LayerInfo {
 /// A layer, a block or a whole network.
 ///
 /// A module is one of two kinds, and implements only what its kind needs besides
-/// [`forward`](Module::forward):
+/// [`forward`](Module::forward) (and [`try_forward`](Module::try_forward) if its forward can
+/// fail):
 ///
 /// - A **leaf layer** (a conv, batch norm, ReLU, ...) declares its own parameters and
 ///   buffers in [`own_params`](Module::own_params) and describes itself in
@@ -98,7 +99,25 @@ pub struct LayerInfo {
 /// [`Summary::of`] makes one row per leaf, passing shapes as `shape_flow` says.
 pub trait Module<T: Float = f32> {
     /// The forward pass; parameters come onto `x`'s tape.
+    ///
+    /// Panics, with [`try_forward`](Module::try_forward)'s error text, on an input it
+    /// cannot take: a wrong shape, or batch norm in training mode on a batch of one.
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T>;
+
+    /// [`forward`](Module::forward), returning the error instead of panicking, so that a
+    /// trainer or a notebook cell keeps going: a wrong input shape for a conv or a linear
+    /// layer, batch norm in training mode on a batch of one.
+    ///
+    /// The default, `Ok(self.forward(x, mode))`, is right for a module whose forward cannot
+    /// fail (ReLU). resgrad's layers whose forward can fail implement this with the ops'
+    /// `try_` forms (their `forward` panics with its error), and its containers (blocks,
+    /// [`Sequential`], networks) pass on the first error of their children. A module of
+    /// your own that holds such layers should do the same, calling its children's
+    /// `try_forward` with `?`.
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> crate::Result<Var<T>> {
+        Ok(self.forward(x, mode))
+    }
 
     /// Calls `f` on this module's *own* parameters and buffers (not its children's), with
     /// their names (`weight`, `running_mean`). Leaf layers implement it; the default has

@@ -68,9 +68,13 @@ impl<T: Float> Norm<T> {
 impl<T: Float> Module<T> for Norm<T> {
     #[track_caller]
     fn forward(&self, x: &Var<T>, mode: Mode) -> Var<T> {
+        crate::error::or_panic(self.try_forward(x, mode))
+    }
+    #[track_caller]
+    fn try_forward(&self, x: &Var<T>, mode: Mode) -> crate::Result<Var<T>> {
         match self {
-            Norm::Batch(bn) => bn.forward(x, mode),
-            Norm::None => x.clone(),
+            Norm::Batch(bn) => bn.try_forward(x, mode),
+            Norm::None => Ok(x.clone()),
         }
     }
     fn own_params(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {

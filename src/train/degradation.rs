@@ -104,8 +104,11 @@ impl DegradationConfig {
     }
 
     /// Checks the settings before hours are spent: at least one depth and one seed, a
-    /// step and an image per batch, and for conv nets depths of the CIFAR form `6n + 2`
-    /// (the 6n + 2 rule of [`cifar_blocks_per_stage`](crate::models::cifar_blocks_per_stage), and the memory the weights need; the error is returned).
+    /// width of at least 1, the training settings ([`TrainConfig::check`]: steps, batch,
+    /// learning rate, ...), for MLPs depths of at least 2 (an input layer and a
+    /// classifier), and for conv nets depths of the CIFAR form `6n + 2` whose weights fit
+    /// in the machine's memory ([`CifarSpec::check`]; its error is returned).
+    #[track_caller]
     pub fn check(&self) -> crate::Result<()> {
         let location = std::panic::Location::caller();
         let bad = |message: String| {
@@ -118,20 +121,31 @@ impl DegradationConfig {
         if self.depths.is_empty() || self.seeds.is_empty() {
             return bad("needs at least one depth and one seed".into());
         }
-        if self.train.steps == 0 || self.train.batch == 0 || self.width == 0 {
-            return bad(format!(
-                "steps ({}), batch ({}) and width ({}) must be at least 1",
-                self.train.steps, self.train.batch, self.width
-            ));
+        if self.width == 0 {
+            return bad(
+                "width is 0; a layer needs at least 1 unit (64 for MLPs, 8 or 16 for conv nets)"
+                    .into(),
+            );
         }
-        if self.family == Family::Conv {
-            for &depth in &self.depths {
-                // The depth rule and the memory the weights need (3 channels, 10 classes).
-                CifarSpec {
-                    width: self.width,
-                    ..CifarSpec::resnet(depth, self.shortcut)
+        self.train.check()?;
+        match self.family {
+            Family::Conv => {
+                for &depth in &self.depths {
+                    // The depth rule and the memory the weights need (3 channels, 10 classes).
+                    CifarSpec {
+                        width: self.width,
+                        ..CifarSpec::resnet(depth, self.shortcut)
+                    }
+                    .check::<f32>()?;
                 }
-                .check::<f32>()?;
+            }
+            Family::Mlp => {
+                if let Some(depth) = self.depths.iter().find(|&&d| d < 2) {
+                    return bad(format!(
+                        "an MLP of depth {depth}: depth counts weight layers, at least 2 (an \
+                         input layer and a classifier); try 20 and 56"
+                    ));
+                }
             }
         }
         Ok(())
@@ -219,12 +233,14 @@ pub enum TrainedNet<'a> {
 }
 
 /// Trains every (plain, residual) x depth x seed network of `cfg` on `train_set` and
-/// evaluates on `test`.
+/// evaluates on `test`. Stops at the first run that fails (see
+/// [`train_until`](super::train_until)): a run that diverged is an error, not a row of
+/// meaningless numbers.
 pub fn run_degradation(
     cfg: &DegradationConfig,
     train_set: &Dataset,
     test: Option<&Dataset>,
-) -> DegradationResult {
+) -> crate::Result<DegradationResult> {
     run_degradation_with(cfg, train_set, test, |_, _| {})
 }
 
@@ -236,7 +252,8 @@ pub fn run_degradation_with(
     train_set: &Dataset,
     test: Option<&Dataset>,
     mut after: impl FnMut(&RunResult, TrainedNet<'_>),
-) -> DegradationResult {
+) -> crate::Result<DegradationResult> {
+    cfg.check()?;
     let mut runs = Vec::new();
     let [c, h, w] = train_set.shape;
     for &seed in &cfg.seeds {
@@ -255,7 +272,7 @@ pub fn run_degradation_with(
                 let run = match cfg.family {
                     Family::Mlp => {
                         let model = mlp(kind, depth, cfg.width, c * h * w, train_set.classes, seed);
-                        let run = result(train(&model, train_set, test, &tc));
+                        let run = result(train(&model, train_set, test, &tc)?);
                         after(&run, TrainedNet::Mlp(&model));
                         run
                     }
@@ -274,7 +291,7 @@ pub fn run_degradation_with(
                         }
                         .build()
                         .expect("depths are checked by the caller (6n + 2)");
-                        let run = result(train(&model, train_set, test, &tc));
+                        let run = result(train(&model, train_set, test, &tc)?);
                         after(&run, TrainedNet::Conv(&model));
                         run
                     }
@@ -283,11 +300,11 @@ pub fn run_degradation_with(
             }
         }
     }
-    DegradationResult {
+    Ok(DegradationResult {
         dataset: train_set.name.clone(),
         config: cfg.clone(),
         runs,
-    }
+    })
 }
 
 impl DegradationResult {

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crate::data::Dataset;
 use crate::nn::{Mode, Module};
-use crate::{Tape, Var};
+use crate::{Error, Result, Tape, Var};
 use optim::{Schedule, Sgd};
 
 /// How to train.
@@ -45,6 +45,81 @@ pub struct TrainConfig {
     pub eval_images: usize,
     /// Shown in progress output.
     pub label: String,
+    /// Drop the last incomplete batch of each epoch (true by default, as PyTorch's
+    /// `DataLoader(drop_last=True)`): every step then sees `batch` images, and batch norm
+    /// never meets a batch of one. The trainer says once, on stderr, how many images each
+    /// epoch leaves out. With `false`, a last batch of one image in training mode is an
+    /// error from batch norm, returned by the trainer.
+    pub drop_last: bool,
+    /// Anomaly mode on every step's tape ([`Tape::set_anomaly_mode`]): when training
+    /// diverges, the error also names the first op that produced a NaN or an infinity and
+    /// the line that created it. Slower (every value is checked); off by default.
+    pub detect_anomaly: bool,
+}
+
+impl TrainConfig {
+    /// Checks the values before any step runs: at least one step, a batch of at least one
+    /// image, a learning rate that is a finite number and not negative, a momentum in
+    /// `[0, 1)`, a weight decay that is finite and not negative. The trainer calls it; so
+    /// does [`DegradationConfig::check`].
+    #[track_caller]
+    pub fn check(&self) -> Result<()> {
+        let location = std::panic::Location::caller();
+        let bad = |message: String| Err(Error::argument("TrainConfig::check", message, location));
+        if self.steps == 0 {
+            return bad("steps is 0; train for at least 1 step".into());
+        }
+        if self.batch == 0 {
+            return bad("batch is 0; a batch needs at least 1 image (128 is usual)".into());
+        }
+        if !self.lr.is_finite() || self.lr < 0.0 {
+            return bad(format!(
+                "the learning rate is {}; it must be a finite number, 0 or more (0.02 or 0.1 is usual)",
+                self.lr
+            ));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return bad(format!(
+                "the momentum is {}; it must lie in [0, 1) (0.9 is usual, 0 turns it off)",
+                self.momentum
+            ));
+        }
+        if !self.weight_decay.is_finite() || self.weight_decay < 0.0 {
+            return bad(format!(
+                "the weight decay is {}; it must be a finite number, 0 or more (1e-4 is usual)",
+                self.weight_decay
+            ));
+        }
+        Ok(())
+    }
+
+    /// Optimizer steps in one epoch of `images` images: `images / batch` with
+    /// [`drop_last`](TrainConfig::drop_last), `ceil(images / batch)` without. Refuses a
+    /// training set smaller than one full batch when the last batch is dropped (nothing
+    /// would be left to train on).
+    pub fn steps_per_epoch(&self, images: usize) -> Result<usize> {
+        let batch = self.batch.max(1);
+        let steps = if self.drop_last {
+            images / batch
+        } else {
+            images.div_ceil(batch)
+        };
+        if steps == 0 {
+            return Err(Error::argument(
+                "TrainConfig::steps_per_epoch",
+                if images == 0 {
+                    "the training set is empty; it needs at least one image per batch".to_string()
+                } else {
+                    format!(
+                        "the training set has {images} images, fewer than one batch of {batch}; \
+                         lower the batch, or set drop_last to false (--keep-last)"
+                    )
+                },
+                std::panic::Location::caller(),
+            ));
+        }
+        Ok(steps)
+    }
 }
 
 impl Default for TrainConfig {
@@ -63,6 +138,8 @@ impl Default for TrainConfig {
             eval_every: 100,
             eval_images: 2000,
             label: "training".into(),
+            drop_last: true,
+            detect_anomaly: false,
         }
     }
 }
@@ -114,7 +191,16 @@ pub fn error_rate(logits: &Var<f32>, labels: &[usize]) -> f64 {
 }
 
 /// Classification error of `model` on (the first `limit` images of) `data`, eval mode.
+///
+/// Panics with [`try_evaluate`]'s error.
+#[track_caller]
 pub fn evaluate(model: &dyn Module<f32>, data: &Dataset, limit: usize) -> f64 {
+    crate::error::or_panic(try_evaluate(model, data, limit))
+}
+
+/// [`evaluate`], returning the model's error (an input shape it cannot take) instead of
+/// panicking.
+pub fn try_evaluate(model: &dyn Module<f32>, data: &Dataset, limit: usize) -> Result<f64> {
     let data = if limit > 0 && limit < data.len() {
         data.take(limit)
     } else {
@@ -123,10 +209,11 @@ pub fn evaluate(model: &dyn Module<f32>, data: &Dataset, limit: usize) -> f64 {
     let mut wrong = 0.0;
     for b in data.in_order(256) {
         let tape = Tape::new();
-        let logits = tape.no_grad(|| model.forward(&tape.constant(b.images.clone()), Mode::Eval));
+        let logits =
+            tape.no_grad(|| model.try_forward(&tape.constant(b.images.clone()), Mode::Eval))?;
         wrong += error_rate(&logits, &b.labels) * b.labels.len() as f64;
     }
-    wrong / data.len().max(1) as f64
+    Ok(wrong / data.len().max(1) as f64)
 }
 
 /// Reports progress: an indicatif bar on a terminal; elsewhere (a notebook, a log) a
@@ -219,6 +306,16 @@ pub fn tune_allocator() {
 /// Trains `model` on `train` from `run.step` up to `until` steps (at most `cfg.steps`),
 /// evaluating on `test`. The data order of step `t` depends only on `(cfg.seed, t)`, so a
 /// run resumed from a checkpoint continues the same curve.
+///
+/// Returns an error, and stops, when:
+/// - `cfg` does not pass [`TrainConfig::check`], or the training set holds less than one
+///   batch ([`TrainConfig::steps_per_epoch`]);
+/// - the model refuses a batch ([`Module::try_forward`]): a wrong input shape, or, with
+///   `drop_last` off, batch norm in training mode on a last batch of one image;
+/// - the loss becomes NaN or infinite ([`Error::Diverged`]): the step, the last finite
+///   loss and what to try; with [`detect_anomaly`](TrainConfig::detect_anomaly), also the
+///   first op that produced a NaN or an infinity. The step that diverged is not taken:
+///   `run.step` and the history stop before it.
 pub fn train_until(
     model: &dyn Module<f32>,
     train: &Dataset,
@@ -226,10 +323,12 @@ pub fn train_until(
     cfg: &TrainConfig,
     run: &mut Run,
     until: usize,
-) {
+) -> Result<()> {
+    cfg.check()?;
+    let per_epoch = cfg.steps_per_epoch(train.len())?;
     tune_allocator();
+    say_dropped_once(cfg, train.len());
     let params = model.parameters();
-    let per_epoch = train.len().div_ceil(cfg.batch.max(1)).max(1);
     let until = until.min(cfg.steps);
     let mut progress = Progress::new(cfg.steps, &cfg.label);
     let start = Instant::now();
@@ -245,13 +344,25 @@ pub fn train_until(
         run.opt.lr = cfg.schedule.lr(cfg.lr, t);
         let (loss, err, grads) = {
             let tape = Tape::new();
-            let logits = model.forward(&tape.constant(batch.images.clone()), Mode::Train);
-            let loss = logits.cross_entropy(&batch.labels);
-            (
-                loss.item() as f64,
-                error_rate(&logits, &batch.labels),
-                loss.backward_leaves(),
-            )
+            tape.set_anomaly_mode(cfg.detect_anomaly);
+            let logits = model
+                .try_forward(&tape.constant(batch.images.clone()), Mode::Train)
+                .map_err(|e| refused_batch(cfg, t, batch.labels.len(), train.len(), e))?;
+            let loss = logits.try_cross_entropy(&batch.labels)?;
+            let value = loss.item() as f64;
+            if !value.is_finite() {
+                progress.finish();
+                return Err(diverged(cfg, run, value, tape.first_anomaly()));
+            }
+            let grads = match loss.try_backward_keeping(crate::Keep::Leaves) {
+                Ok(grads) => grads,
+                Err(e @ Error::Anomaly { .. }) => {
+                    progress.finish();
+                    return Err(diverged(cfg, run, value, Some(e)));
+                }
+                Err(e) => return Err(e),
+            };
+            (value, error_rate(&logits, &batch.labels), grads)
         };
         run.opt.step(&params, &grads);
         run.history.loss.push(loss);
@@ -265,8 +376,11 @@ pub fn train_until(
         if run.step.is_multiple_of(cfg.eval_every.max(1)) || run.step == cfg.steps {
             let point = EvalPoint {
                 step: run.step,
-                train_error: evaluate(model, train, cfg.eval_images),
-                test_error: test.map_or(f64::NAN, |d| evaluate(model, d, cfg.eval_images)),
+                train_error: try_evaluate(model, train, cfg.eval_images)?,
+                test_error: match test {
+                    Some(d) => try_evaluate(model, d, cfg.eval_images)?,
+                    None => f64::NAN,
+                },
             };
             run.history.evals.push(point);
         }
@@ -282,16 +396,103 @@ pub fn train_until(
     let secs = start.elapsed().as_secs_f64();
     run.history.seconds += secs;
     run.history.images_per_second = ((run.step - first) * cfg.batch) as f64 / secs.max(1e-9);
+    Ok(())
 }
 
-/// Trains `model` for `cfg.steps` steps from scratch.
+/// Says once per process, on stderr (unless `RESGRAD_QUIET` is set), how many images each
+/// epoch leaves out when `drop_last` drops an incomplete last batch.
+fn say_dropped_once(cfg: &TrainConfig, images: usize) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let left = images % cfg.batch.max(1);
+    if cfg.drop_last
+        && left > 0
+        && std::env::var_os("RESGRAD_QUIET").is_none()
+        && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        eprintln!(
+            "note: drop_last: {images} images make {} full batches of {}; the last {left} \
+             images of each shuffled epoch are left out (TrainConfig::drop_last = false keeps them)",
+            images / cfg.batch,
+            cfg.batch
+        );
+    }
+}
+
+/// The model's error on step `t`'s batch of `size` images; for a batch of one (the last,
+/// incomplete batch of an epoch, `drop_last` off), the step and what to do as well.
+fn refused_batch(cfg: &TrainConfig, t: usize, size: usize, images: usize, e: Error) -> Error {
+    if size != 1 || cfg.batch == 1 {
+        return e;
+    }
+    Error::Argument {
+        op: "train".into(),
+        message: format!(
+            "{}: step {}: the last batch of the epoch holds 1 image ({images} images in \
+             batches of {}), and the model refused it: {e}. Keep TrainConfig::drop_last on (the \
+             default; --keep-last off), or choose a batch size that leaves more than one image over",
+            cfg.label,
+            t + 1,
+            cfg.batch
+        ),
+        location: std::panic::Location::caller().to_string(),
+    }
+}
+
+/// A loss for a message: 4 decimals, or 4 significant digits in e-notation when large.
+fn short(x: f64) -> String {
+    if x.abs() < 1e4 {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+/// The error of a run whose step `run.step + 1` went wrong: its loss `loss` is not
+/// finite, or (anomaly mode) its backward pass found a NaN or an infinity.
+fn diverged(cfg: &TrainConfig, run: &Run, loss: f64, anomaly: Option<Error>) -> Error {
+    let last_finite = match run.history.loss.last() {
+        Some(l) => format!("{} at step {}", short(*l), run.step),
+        None => "none, the first step's loss was already not finite".into(),
+    };
+    let mut hint = format!(
+        "Lower the learning rate (it was {} at this step, base {}), or warm up with a few \
+         hundred steps at lr / 10 (Schedule::Warmup, --warmup).",
+        cfg.schedule.lr(cfg.lr, run.step),
+        cfg.lr
+    );
+    let what = if loss.is_finite() {
+        format!(
+            "anomaly mode found a NaN or an infinity (the loss was {})",
+            short(loss)
+        )
+    } else {
+        format!("the loss became {loss}")
+    };
+    match anomaly {
+        Some(e) => hint.push_str(&format!(" Anomaly mode found where: {e}.")),
+        None if cfg.detect_anomaly => {}
+        None => hint.push_str(
+            " To see which op first produced a NaN or an infinity, turn on \
+             TrainConfig::detect_anomaly (--detect-anomaly).",
+        ),
+    }
+    Error::Diverged {
+        run: cfg.label.clone(),
+        step: run.step + 1,
+        what,
+        last_finite,
+        hint,
+    }
+}
+
+/// Trains `model` for `cfg.steps` steps from scratch; see [`train_until`] for the errors.
 pub fn train(
     model: &dyn Module<f32>,
     train_set: &Dataset,
     test: Option<&Dataset>,
     cfg: &TrainConfig,
-) -> History {
+) -> Result<History> {
     let mut run = Run::new(cfg);
-    train_until(model, train_set, test, cfg, &mut run, cfg.steps);
-    run.history
+    train_until(model, train_set, test, cfg, &mut run, cfg.steps)?;
+    Ok(run.history)
 }

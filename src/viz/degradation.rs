@@ -24,18 +24,23 @@ pub struct DegradationReport {
 }
 
 /// Runs the experiment of `cfg` on `train` (evaluating on `test`), measures Fig. 7 on the
-/// trained conv nets and draws the figures.
-pub fn run(cfg: &DegradationConfig, train: &Dataset, test: Option<&Dataset>) -> DegradationReport {
+/// trained conv nets and draws the figures. Fails as the trainer fails: a refused setting,
+/// or a run that diverged (no figure of meaningless numbers is drawn).
+pub fn run(
+    cfg: &DegradationConfig,
+    train: &Dataset,
+    test: Option<&Dataset>,
+) -> crate::Result<DegradationReport> {
     let start = Instant::now();
-    let (result, responses) = degradation_with_responses(cfg, train, test);
+    let (result, responses) = degradation_with_responses(cfg, train, test)?;
     let mut figures = vec![result.figure()];
     figures.extend(response_figure(&responses));
-    DegradationReport {
+    Ok(DegradationReport {
         result,
         responses,
         figures,
         seconds: start.elapsed().as_secs_f64(),
-    }
+    })
 }
 
 impl DegradationReport {

@@ -69,7 +69,9 @@ pub struct Tour {
 }
 
 /// Runs the tour into `out`: `out/flow/`, `out/degradation/` and `out/index.html`. Says
-/// what it does on stderr, with progress bars (lines where there is no terminal).
+/// what it does on stderr, with progress bars (lines where there is no terminal). Fails
+/// on a file that cannot be written, or if the degradation run fails (its error, e.g. a
+/// diverged run, carried as [`std::io::Error::other`]).
 pub fn run_tour(out: impl AsRef<Path>) -> std::io::Result<Tour> {
     let out = out.as_ref();
     let start = Instant::now();
@@ -82,7 +84,8 @@ pub fn run_tour(out: impl AsRef<Path>) -> std::io::Result<Tour> {
     let cfg = tour_config();
     eprintln!("data: {}", data.origin);
     eprintln!("degradation: {}", cfg.describe(&data.train));
-    let report = degradation::run(&cfg, &data.train, Some(&data.test));
+    let report =
+        degradation::run(&cfg, &data.train, Some(&data.test)).map_err(std::io::Error::other)?;
     report.save(out.join("degradation"))?;
     let seconds = start.elapsed().as_secs_f64();
     let page = out.join("index.html");

@@ -28,7 +28,7 @@ pub struct Degradation {
     /// Optimizer steps.
     #[arg(long, default_value_t = 500)]
     pub steps: usize,
-    /// Learning rate (SGD, momentum 0.9, weight decay 1e-4).
+    /// Learning rate (SGD, momentum 0.9, weight decay 1e-4); finite, 0 or more.
     #[arg(long, default_value_t = 0.02)]
     pub lr: f64,
     /// Warm-up steps at lr / 10 (0: none).
@@ -40,9 +40,16 @@ pub struct Degradation {
     /// The residual nets' shortcut option (conv): A, B or C.
     #[arg(long, default_value = "A")]
     pub shortcut: ShortcutOption,
-    /// Batch size.
+    /// Batch size (the last incomplete batch of each epoch is dropped, unless --keep-last).
     #[arg(long, default_value_t = 128)]
     pub batch: usize,
+    /// Keep the last incomplete batch of each epoch (batch norm refuses a batch of one).
+    #[arg(long)]
+    pub keep_last: bool,
+    /// Anomaly mode: if training diverges, name the first op that produced a NaN or an
+    /// infinity, and the line that created it (slower).
+    #[arg(long)]
+    pub detect_anomaly: bool,
     /// Train on the first N images only (0: all).
     #[arg(long, default_value_t = 0)]
     pub subset: usize,

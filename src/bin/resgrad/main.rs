@@ -83,6 +83,8 @@ fn degradation(a: Degradation) -> Result<(), String> {
             },
             eval_every: a.eval_every.unwrap_or((a.steps / 10).max(1)),
             eval_images: a.eval_images,
+            drop_last: !a.keep_last,
+            detect_anomaly: a.detect_anomaly,
             ..TrainConfig::default()
         },
     };
@@ -92,7 +94,8 @@ fn degradation(a: Degradation) -> Result<(), String> {
         .prepare(a.subset, a.half_size);
     eprintln!("data: {}", data.origin);
     eprintln!("degradation: {}", cfg.describe(&data.train));
-    let report = viz::degradation::run(&cfg, &data.train, Some(&data.test));
+    let report =
+        viz::degradation::run(&cfg, &data.train, Some(&data.test)).map_err(|e| e.to_string())?;
     let written = report.save(&a.out).map_err(|e| io_error(&a.out, e))?;
     println!("{}", report.result.markdown());
     for path in written {
