@@ -422,3 +422,29 @@ fn a_folder_given_explicitly_must_load_there_is_no_fallback() {
         "{err}"
     );
 }
+
+#[test]
+fn a_folder_without_the_data_set_says_what_it_needs_and_what_it_holds() {
+    let d = dir("not-a-data-set");
+    write(&d, "notes.txt", b"hello");
+    write(&d, "train-images-idx3-ubyte", &idx_images(10, 4, 4));
+    let msg = data::idx_dir(&d).unwrap_err().to_string();
+    for w in [
+        "does not hold an IDX data set",
+        "t10k-labels-idx1-ubyte are missing",
+        "it holds notes.txt, train-images-idx3-ubyte",
+    ] {
+        assert!(msg.contains(w), "`{w}` not in: {msg}");
+    }
+    let msg = data::cifar10_dir(&d).unwrap_err().to_string();
+    for w in [
+        "does not hold CIFAR-10's binary version",
+        "data_batch_1.bin, test_batch.bin are missing",
+        "notes.txt",
+    ] {
+        assert!(msg.contains(w), "`{w}` not in: {msg}");
+    }
+    let empty = dir("empty-folder");
+    let msg = data::idx_dir(&empty).unwrap_err().to_string();
+    assert!(msg.contains("it holds nothing"), "{msg}");
+}

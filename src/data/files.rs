@@ -290,6 +290,40 @@ pub fn fashion_mnist(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
     Ok((train, test))
 }
 
+/// An error if `dir` lacks any of `expected` (a name counts if it is there raw or `.gz`,
+/// when `gz` is true): it lists what was expected and what the folder holds.
+fn expect_files(dir: &Path, expected: &[&str], gz: bool, what: &str) -> Result<()> {
+    let present =
+        |name: &str| dir.join(name).exists() || (gz && dir.join(format!("{name}.gz")).exists());
+    let missing: Vec<&str> = expected.iter().copied().filter(|n| !present(n)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    let shown = match found.len() {
+        0 => "nothing".to_string(),
+        n if n <= 8 => found.join(", "),
+        n => format!("{}, and {} more", found[..8].join(", "), n - 8),
+    };
+    Err(Error::data(
+        dir,
+        format!(
+            "this folder does not hold {what}: it needs {}{}, and {} missing; it holds {shown}",
+            expected.join(", "),
+            if gz { " (each .gz or not)" } else { "" },
+            missing.join(", ") + if missing.len() == 1 { " is" } else { " are" },
+        ),
+    ))
+}
+
 /// The training and test sets of any MNIST-like folder `dir`: the four standard IDX files
 /// `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte` and
 /// `t10k-labels-idx1-ubyte`, each `.gz` or not.
@@ -302,6 +336,17 @@ pub fn idx_dir(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
              t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each .gz or not)",
         ));
     }
+    expect_files(
+        dir,
+        &[
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ],
+        true,
+        "an IDX data set",
+    )?;
     let find = |stem: &str| {
         let gz = dir.join(format!("{stem}.gz"));
         if gz.exists() { gz } else { dir.join(stem) }
@@ -360,6 +405,12 @@ pub fn cifar10_dir(dir: impl AsRef<Path>) -> Result<(Dataset, Dataset)> {
              data_batch_5.bin and test_batch.bin",
         ));
     }
+    expect_files(
+        dir,
+        &["data_batch_1.bin", "test_batch.bin"],
+        false,
+        "CIFAR-10's binary version",
+    )?;
     let mut parts = vec![cifar10_file(dir.join("data_batch_1.bin"))?];
     for i in 2..=5 {
         let p = dir.join(format!("data_batch_{i}.bin"));

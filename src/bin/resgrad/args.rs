@@ -72,28 +72,34 @@ pub enum Bench {
     /// The tape's cost per op.
     Tape {
         /// Ops in the chain.
-        #[arg(long, default_value_t = 1_000_000)]
+        #[arg(long, default_value_t = 1_000_000, value_parser = at_least_1())]
         ops: usize,
         /// Runs (the median is shown).
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = at_least_1())]
         repeats: usize,
     },
     /// Conv forward and forward+backward GFLOP/s.
     Conv {
         /// Batch size.
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, default_value_t = 128, value_parser = at_least_1())]
         batch: usize,
         /// Runs (the median is shown).
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = at_least_1())]
         repeats: usize,
     },
     /// ResNet-20/56 training and inference images per second.
     Train {
         /// Batch size.
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, default_value_t = 128, value_parser = at_least_1())]
         batch: usize,
         /// Timed steps (the median is shown).
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = at_least_1())]
         steps: usize,
     },
+}
+
+/// A count that must be at least 1 (a batch, a number of runs): clap refuses 0, naming the
+/// flag and the range.
+fn at_least_1() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
