@@ -47,6 +47,37 @@ pub(crate) fn machine_memory() -> Option<u64> {
 }
 
 /// `bytes` in GiB, for messages.
-pub(crate) fn gib(bytes: u128) -> String {
+fn gib(bytes: u128) -> String {
     format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// Refuses, before anything is allocated, `numbers` values of `elem_bytes` each (`None`:
+/// more than 2^128) that would not fit in the machine's memory: the error, from `op`,
+/// names `what` is being built, what it would need and what the machine has. Passes
+/// where the machine's memory is unknown.
+pub(crate) fn check_fits(
+    op: &'static str,
+    what: &str,
+    numbers: Option<u128>,
+    (elem_bytes, elem_name): (usize, &str),
+    location: &'static std::panic::Location<'static>,
+) -> crate::error::Result<()> {
+    let Some(have) = machine_memory() else {
+        return Ok(());
+    };
+    let need = numbers.and_then(|n| n.checked_mul(elem_bytes as u128));
+    match need {
+        Some(need) if need <= u128::from(have) => Ok(()),
+        _ => Err(crate::error::Error::argument(
+            op,
+            format!(
+                "{what} would need {} for its weights alone ({} numbers in {elem_name}), and \
+                 this machine has {}; choose a smaller depth or width",
+                need.map_or("more than 2^128 bytes".into(), gib),
+                numbers.map_or("more than 2^128".into(), |n| n.to_string()),
+                gib(u128::from(have)),
+            ),
+            location,
+        )),
+    }
 }

@@ -591,3 +591,36 @@ fn a_net_too_big_for_the_machine_is_refused_before_it_is_built() {
         .to_string();
     assert!(e.contains("would need"), "{e}");
 }
+
+#[test]
+fn an_mlp_spec_counts_its_net_and_refuses_one_too_big() {
+    for spec in [
+        MlpSpec::plain(16, 6),
+        MlpSpec::plain(16, 6).batch_norm(true),
+        MlpSpec::residual(16, 8).norm(MlpNorm::Post),
+        MlpSpec::residual(16, 10).inputs(Some(64)).classes(Some(10)),
+        MlpSpec::plain(8, 5)
+            .batch_norm(true)
+            .inputs(Some(12))
+            .classes(Some(3)),
+    ] {
+        let net = spec.try_build::<f32>().unwrap();
+        let held: usize = net.state().iter().map(|(_, p, _)| p.len()).sum();
+        assert_eq!(spec.size(), Some(held as u128), "{spec:?}");
+    }
+    // Width 100000 and depth 56: 5.6e11 weights, about 2 TiB in f32.
+    let e = MlpSpec::plain(100_000, 56)
+        .try_build::<f32>()
+        .err()
+        .expect("refused")
+        .to_string();
+    for w in ["MlpSpec::build", "would need", "GiB", "this machine has"] {
+        assert!(e.contains(w), "`{w}` not in: {e}");
+    }
+    let e = MlpSpec::residual(100_000, 56)
+        .try_blocks::<f32>()
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("would need"), "{e}");
+}

@@ -165,6 +165,7 @@ impl MlpSpec {
             ));
         }
         let body = self.body_layers()?;
+        self.check_fits::<T>()?;
         Ok(self.residual_blocks(body / 2, &mut rng(self.seed)))
     }
 
@@ -189,9 +190,55 @@ impl MlpSpec {
             .collect()
     }
 
-    /// The network, or an error naming the rule a field breaks.
+    /// How many numbers the built net holds (weights and batch-norm buffers), counted from
+    /// the spec without building it; `None` if the depth breaks a rule or the count
+    /// overflows.
+    pub fn size(&self) -> Option<u128> {
+        let body = u128::try_from(self.body_layers().ok()?).ok()?;
+        let w = u128::try_from(self.width).ok()?;
+        // Batch norm keeps gamma, beta, a running mean and variance, and a batch count.
+        let bn = if self.batch_norm { 4 * w + 1 } else { 0 };
+        let layer = w.checked_mul(w)?.checked_add(bn)?;
+        let mut total = body.checked_mul(layer)?;
+        if let Some(inputs) = self.inputs {
+            let fc_in = u128::try_from(inputs)
+                .ok()?
+                .checked_mul(w)?
+                .checked_add(bn)?;
+            total = total.checked_add(fc_in)?;
+        }
+        if let Some(classes) = self.classes {
+            let c = u128::try_from(classes).ok()?;
+            total = total.checked_add(w.checked_mul(c)?.checked_add(c)?)?;
+        }
+        Some(total)
+    }
+
+    /// What [`try_build`](MlpSpec::try_build) checks before it allocates anything: the
+    /// depth rules and that the net's weights fit in the machine's memory (the error says
+    /// how much they would need).
+    #[track_caller]
+    pub fn check<T: Float>(&self) -> Result<()> {
+        self.body_layers()?;
+        self.check_fits::<T>()
+    }
+
+    #[track_caller]
+    fn check_fits<T: Float>(&self) -> Result<()> {
+        crate::alloc::check_fits(
+            "MlpSpec::build",
+            &format!("an MLP of depth {} and width {}", self.depth, self.width),
+            self.size(),
+            (std::mem::size_of::<T>(), T::NAME),
+            std::panic::Location::caller(),
+        )
+    }
+
+    /// The network, or an error naming the rule a field breaks, or the memory it would
+    /// need if that is more than the machine has.
     pub fn try_build<T: Float>(&self) -> Result<Sequential<T>> {
         let body = self.body_layers()?;
+        self.check_fits::<T>()?;
         let mut r = rng(self.seed);
         let w = self.width;
         let mut s = Sequential::new();

@@ -286,31 +286,13 @@ impl CifarSpec {
 
     #[track_caller]
     fn check_fits<T: Float>(&self) -> Result<()> {
-        let (Some(have), need) = (
-            crate::alloc::machine_memory(),
-            self.size()
-                .and_then(|s| s.checked_mul(std::mem::size_of::<T>() as u128)),
-        ) else {
-            return Ok(());
-        };
-        match need {
-            Some(need) if need <= u128::from(have) => Ok(()),
-            _ => Err(Error::argument(
-                "CifarSpec::build",
-                format!(
-                    "depth {} at width {} would need {} for its weights alone ({} numbers in \
-                     {}), and this machine has {}; choose a smaller depth or width",
-                    self.depth,
-                    self.width,
-                    need.map_or("more than 2^128 bytes".into(), crate::alloc::gib),
-                    self.size()
-                        .map_or("more than 2^128".into(), |s| s.to_string()),
-                    T::NAME,
-                    crate::alloc::gib(u128::from(have)),
-                ),
-                std::panic::Location::caller(),
-            )),
-        }
+        crate::alloc::check_fits(
+            "CifarSpec::build",
+            &format!("depth {} at width {}", self.depth, self.width),
+            self.size(),
+            (std::mem::size_of::<T>(), T::NAME),
+            std::panic::Location::caller(),
+        )
     }
 
     /// The network, or an error naming the rule a field breaks (a depth not `6n + 2`, a

@@ -146,6 +146,10 @@ impl DegradationConfig {
                          input layer and a classifier); try 20 and 56"
                     ));
                 }
+                for &depth in &self.depths {
+                    // The memory the weights need (28x28 inputs, 10 classes).
+                    mlp_spec(NetKind::Plain, depth, self.width, 784, 10, 0).check::<f32>()?;
+                }
             }
         }
         Ok(())
@@ -206,6 +210,18 @@ fn mlp(
     classes: usize,
     seed: u64,
 ) -> Sequential<f32> {
+    mlp_spec(kind, depth, width, inputs, classes, seed).build()
+}
+
+/// The spec of [`mlp`].
+fn mlp_spec(
+    kind: NetKind,
+    depth: usize,
+    width: usize,
+    inputs: usize,
+    classes: usize,
+    seed: u64,
+) -> MlpSpec {
     let hidden = depth.saturating_sub(2);
     let hidden = match kind {
         NetKind::Plain => hidden,
@@ -220,7 +236,6 @@ fn mlp(
         seed,
         ..MlpSpec::plain(width, 0)
     }
-    .build()
 }
 
 /// A network just trained by [`run_degradation_with`], for an instrument to look at.
