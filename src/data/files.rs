@@ -66,11 +66,12 @@ fn read_n(r: &mut dyn Read, n: u64, path: &Path, what: &str) -> Result<Vec<u8>> 
             path,
             format!("truncated: {what} needs {n} bytes, the file holds {got}"),
         )),
-        Err(e) => Err(Error::data(
-            path,
-            format!("a corrupt or truncated gzip file: {e}"),
-        )),
+        Err(e) => Err(corrupt_gzip(path, e)),
     }
+}
+
+fn corrupt_gzip(path: &Path, e: std::io::Error) -> Error {
+    Error::data(path, format!("a corrupt or truncated gzip file: {e}"))
 }
 
 fn be_u32(b: &[u8], at: usize) -> u32 {
@@ -88,10 +89,7 @@ fn idx_header(
     let (this, other) = kind;
     let mut head = Vec::with_capacity(len as usize);
     if let Err(e) = r.take(len).read_to_end(&mut head) {
-        return Err(Error::data(
-            path,
-            format!("a corrupt or truncated gzip file: {e}"),
-        ));
+        return Err(corrupt_gzip(path, e));
     }
     // The magic number first: a file of the other kind is named as such even if short.
     let found = if head.len() >= 4 {

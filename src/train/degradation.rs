@@ -202,18 +202,6 @@ pub struct DegradationResult {
 /// The MLP of `Family::Mlp`: an input layer, `depth - 2` hidden layers (plain) or
 /// `(depth - 2) / 2` post-activation blocks (residual), all with batch norm, and a
 /// classifier.
-fn mlp(
-    kind: NetKind,
-    depth: usize,
-    width: usize,
-    inputs: usize,
-    classes: usize,
-    seed: u64,
-) -> Sequential<f32> {
-    mlp_spec(kind, depth, width, inputs, classes, seed).build()
-}
-
-/// The spec of [`mlp`].
 fn mlp_spec(
     kind: NetKind,
     depth: usize,
@@ -286,7 +274,9 @@ pub fn run_degradation_with(
                 };
                 let run = match cfg.family {
                     Family::Mlp => {
-                        let model = mlp(kind, depth, cfg.width, c * h * w, train_set.classes, seed);
+                        let model: Sequential<f32> =
+                            mlp_spec(kind, depth, cfg.width, c * h * w, train_set.classes, seed)
+                                .build();
                         let run = result(train(&model, train_set, test, &tc)?);
                         after(&run, TrainedNet::Mlp(&model));
                         run
