@@ -1,0 +1,12 @@
+//! Every exercise is solvable (its solution passes) and every checker rejects a wrong
+//! answer (the placeholder, and a plausible mistake), without panicking. One file per
+//! chapter holds its solutions.
+
+mod ch01;
+mod ch02;
+mod ch03;
+mod ch05;
+mod ch06;
+mod ch07;
+mod ch08;
+mod ch09;
