@@ -222,7 +222,7 @@ def outputs_text(cell):
         data = out.get("data", {})
         if "text/html" in data and "<svg" not in data["text/html"]:
             parts.append(html.unescape(re.sub(r"<[^>]+>", "", data["text/html"])))
-        elif "text/plain" in data:
+        elif "text/plain" in data and data["text/plain"] != "()":
             parts.append(data["text/plain"])
         if out.get("output_type") == "error":
             parts.append(f"{out.get('ename', '')}: {out.get('evalue', '')}")
