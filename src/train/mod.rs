@@ -7,8 +7,8 @@ pub mod optim;
 mod state;
 
 pub use degradation::{
-    DegradationConfig, DegradationResult, Family, RunResult, TrainedNet, run_degradation,
-    run_degradation_with,
+    Checkpoints, DegradationConfig, DegradationResult, Family, RunResult, TrainedNet,
+    run_degradation, run_degradation_until, run_degradation_with,
 };
 pub use state::{load_state, save_state};
 

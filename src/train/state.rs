@@ -28,6 +28,18 @@ fn momentum_key(name: &str) -> String {
 
 /// Saves `model` and `run` (optimizer momentum, step) to `path`.
 pub fn save_state(model: &dyn Module<f32>, run: &Run, path: impl AsRef<Path>) -> Result<()> {
+    save_state_with(model, run, path, BTreeMap::new())
+}
+
+/// [`save_state`] with `extra` entries in the file's metadata (the degradation sweep
+/// records its settings and history there); they cannot replace the step or the
+/// architecture, and [`load_state`] ignores them.
+pub(crate) fn save_state_with(
+    model: &dyn Module<f32>,
+    run: &Run,
+    path: impl AsRef<Path>,
+    extra: BTreeMap<String, String>,
+) -> Result<()> {
     let mut momenta: Vec<(String, &ArrayD<f32>)> = Vec::new();
     for (name, p, _) in model.state() {
         if let Some(m) = run.opt.velocity(&p) {
@@ -40,7 +52,8 @@ pub fn save_state(model: &dyn Module<f32>, run: &Run, path: impl AsRef<Path>) ->
         .map(|(n, d, a)| (n.as_str(), *d, &**a))
         .chain(momenta.iter().map(|(n, a)| (n.as_str(), Dtype::F32, *a)))
         .collect();
-    let mut meta: BTreeMap<String, String> = checkpoint::metadata(model);
+    let mut meta = extra;
+    meta.extend(checkpoint::metadata(model));
     meta.insert("step".to_string(), run.step.to_string());
     tensors::write_file(path.as_ref(), &refs, &meta)
 }

@@ -52,6 +52,7 @@ pub fn tour_config() -> DegradationConfig {
             eval_images: 500,
             ..TrainConfig::default()
         },
+        checkpoints: None,
     }
 }
 

@@ -65,6 +65,19 @@ pub struct Degradation {
     /// Where to write the figure, CSV and table.
     #[arg(long, default_value = "out/degradation")]
     pub out: PathBuf,
+    /// Save each run's training state in this folder (`<kind>-<depth>-seed<seed>.safetensors`,
+    /// written atomically); a folder that already holds run states is refused without --resume.
+    #[arg(long)]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Save every N steps, and at the end of each run [default: at each evaluation].
+    #[arg(long, requires = "checkpoint_dir", value_parser = at_least_1())]
+    pub checkpoint_every: Option<usize>,
+    /// Continue the sweep saved in --checkpoint-dir with the same settings: finished runs are
+    /// read back, an unfinished one continues from its last state, the rest start fresh (an
+    /// empty or missing folder starts fresh, and says so). The results equal an uninterrupted
+    /// sweep's, bit for bit.
+    #[arg(long, requires = "checkpoint_dir")]
+    pub resume: bool,
 }
 
 #[derive(Subcommand)]

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use resgrad::data::load_splits;
 use resgrad::nn::{ShortcutOption, StridePlacement};
 use resgrad::train::optim::Schedule;
-use resgrad::train::{DegradationConfig, Family, TrainConfig};
+use resgrad::train::{Checkpoints, DegradationConfig, Family, TrainConfig};
 use resgrad::viz;
 
 /// resgrad: reverse-mode autodiff and residual learning, built from scratch.
@@ -87,6 +87,11 @@ fn degradation(a: Degradation) -> Result<(), String> {
             detect_anomaly: a.detect_anomaly,
             ..TrainConfig::default()
         },
+        checkpoints: a.checkpoint_dir.map(|dir| Checkpoints {
+            dir,
+            every: a.checkpoint_every.unwrap_or(0),
+            resume: a.resume,
+        }),
     };
     cfg.check().map_err(|e| e.to_string())?;
     let data = load_splits(a.data, a.data_dir.as_deref())
