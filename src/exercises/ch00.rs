@@ -8,6 +8,12 @@ use super::*;
 /// `lambda x: x if x > 0 else 0.1 * x`). The checker calls it at five points, both sides of
 /// zero.
 pub fn check_leaky_relu(f: impl Fn(f64) -> f64) -> Verdict {
+    // The work is in a non-generic function, compiled once in the library rather than
+    // again in every notebook cell that calls the checker.
+    check_leaky_relu_dyn(&f)
+}
+
+fn check_leaky_relu_dyn(f: &dyn Fn(f64) -> f64) -> Verdict {
     const E: &str = "0.1 a closure";
     for x in [-2.0, -0.5, 0.0, 0.5, 3.0] {
         let want = if x > 0.0 { x } else { 0.1 * x };
@@ -42,6 +48,15 @@ pub fn check_leaky_relu(f: impl Fn(f64) -> f64) -> Verdict {
 pub fn check_matmul_or_transpose(
     f: impl Fn(&Var<f64>, &Var<f64>) -> crate::Result<Var<f64>>,
 ) -> Verdict {
+    // The work is in a non-generic function, compiled once in the library rather than
+    // again in every notebook cell that calls the checker.
+    check_matmul_or_transpose_dyn(&f)
+}
+
+/// A learner's function from two operands to a product or an error.
+type MatmulAttempt<'a> = &'a dyn Fn(&Var<f64>, &Var<f64>) -> crate::Result<Var<f64>>;
+
+fn check_matmul_or_transpose_dyn(f: MatmulAttempt<'_>) -> Verdict {
     const E: &str = "0.2 a Result from a try_ op";
     let tape = Tape::new_f64();
     let grid = |rows: usize, cols: usize, start: f64| {
