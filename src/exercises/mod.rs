@@ -85,6 +85,7 @@ fn max_diff(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
         .fold(0.0, |m, (x, y)| m.max((x - y).abs()))
 }
 
+mod ch00;
 mod ch01;
 mod ch02;
 mod ch03;
@@ -94,6 +95,7 @@ mod ch07;
 mod ch08;
 mod ch09;
 
+pub use ch00::*;
 pub use ch01::*;
 pub use ch02::*;
 pub use ch03::*;

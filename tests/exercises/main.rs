@@ -2,6 +2,7 @@
 //! answer (the placeholder, and a plausible mistake), without panicking. One file per
 //! chapter holds its solutions.
 
+mod ch00;
 mod ch01;
 mod ch02;
 mod ch03;
