@@ -5,16 +5,22 @@
 //!
 //! The experiments of `flow` and `train` return numbers; this module draws them:
 //! [`mod@flow`] for gradient flow at initialisation, [`degradation`] for the degradation
-//! experiment, and [`tour`] puts both on one page.
+//! experiment, and [`tour`] puts both on one page. The chapters draw their own numbers with
+//! [`LineChart`], [`heatmaps`] (feature maps, matrices) and [`labelled_bars`] (timings).
 
+pub mod bars;
 pub mod degradation;
 pub mod flow;
+pub mod heatmap;
 pub mod tour;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
+
+pub use bars::labelled_bars;
+pub use heatmap::{HeatPanel, heatmaps};
 
 pub mod graph;
 
@@ -186,6 +192,15 @@ fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// A tick label on an integer axis: the integer, or nothing between integers.
+fn integer_tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{:.0}", v.round())
+    } else {
+        String::new()
+    }
+}
+
 /// The caption under a chart, wrapped at about 105 characters a line.
 fn draw_caption<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
@@ -263,6 +278,13 @@ impl LineChart {
                 self.log_y,
             )
         });
+        // An axis whose points all sit on integers (layer, step, epoch) is labelled with
+        // integers only: "5", not "5.0", and no label at 4.5.
+        let integer_x = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .all(|p| p.0.fract() == 0.0);
         let mut builder = ChartBuilder::on(area);
         builder
             .caption(&self.title, ("sans-serif", 16))
@@ -271,20 +293,23 @@ impl LineChart {
             .y_label_area_size(70);
         if self.log_y {
             let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_label)
+            let mut mesh = chart.configure_mesh();
+            mesh.x_desc(&self.x_label)
                 .y_desc(&self.y_label)
-                .y_label_formatter(&|v| format!("{v:.0e}"))
-                .draw()?;
+                .y_label_formatter(&|v| format!("{v:.0e}"));
+            if integer_x {
+                mesh.x_label_formatter(&integer_tick);
+            }
+            mesh.draw()?;
             self.lines_and_legend(&mut chart)?;
         } else {
             let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_label)
-                .y_desc(&self.y_label)
-                .draw()?;
+            let mut mesh = chart.configure_mesh();
+            mesh.x_desc(&self.x_label).y_desc(&self.y_label);
+            if integer_x {
+                mesh.x_label_formatter(&integer_tick);
+            }
+            mesh.draw()?;
             self.lines_and_legend(&mut chart)?;
         }
         Ok(())
@@ -458,5 +483,31 @@ pub fn bar_chart(
         caption: caption.into(),
         svg,
         csv,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_axis_of_layers_is_labelled_with_integers() {
+        let chart = LineChart {
+            title: "t".into(),
+            x_label: "layer".into(),
+            y_label: "y".into(),
+            log_y: false,
+            y_range: None,
+            series: vec![Series::new(
+                "s",
+                (1..=20).map(|l| (l as f64, l as f64 / 100.0)).collect(),
+                0,
+            )],
+            caption: String::new(),
+        };
+        let svg = chart.render("t").svg;
+        assert!(svg.contains("\n20\n") && !svg.contains("\n20.0\n"), "{svg}");
+        assert_eq!(integer_tick(&4.5), "");
+        assert_eq!(integer_tick(&-3.0), "-3");
     }
 }
