@@ -9,7 +9,10 @@
 
 pub mod degradation;
 pub mod flow;
+pub mod loglog;
 pub mod tour;
+
+pub use loglog::LogLogChart;
 
 use std::fmt::Write as _;
 use std::path::Path;
