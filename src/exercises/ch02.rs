@@ -149,95 +149,119 @@ pub fn unbroadcast_placeholder(g: &ArrayD<f64>, _shape: &[usize]) -> ArrayD<f64>
     g.clone()
 }
 
-// ---- 2.3 softmax with cross-entropy, backward by hand ----
+// ---- 2.3 the backward of softmax ----
 
-/// Exercise 2.3: the gradient of the mean cross-entropy with respect to the logits,
-/// `dL/dz = (softmax(z) - onehot(y)) / N`, computed with plain arrays. Compared with the
-/// backward of [`Var::cross_entropy`] on logits `[4, 3]`, one row of which holds logits
-/// near 1000, so that a softmax without the max subtracted overflows.
-pub fn check_cross_entropy_grad(f: impl Fn(&ArrayD<f64>, &[usize]) -> ArrayD<f64>) -> Verdict {
-    const E: &str = "2.3 cross-entropy backward";
-    let mut z = crate::randn::<f64>(&[4, 3], 23);
-    for (j, v) in [1000.0, 998.0, -5.0].into_iter().enumerate() {
-        z[[2, j]] = v;
-    }
-    let labels = [2usize, 0, 1, 0];
-    let n = labels.len() as f64;
-    let tape = Tape::new_f64();
-    let zv = tape.var(z.clone());
-    let want = zv.cross_entropy(&labels).backward()[&zv].clone();
-    let got = match attempt(|| f(&z, &labels)) {
-        Ok(r) => r,
-        Err(e) => return Verdict::fail(E, format!("your function panicked: {e}")),
+/// Exercise 2.3: softmax along the last axis of `[N, C]` as a [`CustomOp`], whose
+/// backward (a vector-Jacobian product with a full `C x C` Jacobian per row) is yours to
+/// write: `dz = p * (g - sum_j g_j p_j)`, row by row. The checker compares the forward with
+/// the library's softmax, calls the backward on a probe gradient, and runs [`gradcheck()`].
+pub fn check_softmax_backward(op: impl CustomOp<f64> + Clone + 'static) -> Verdict {
+    const E: &str = "2.3 softmax backward";
+    let z = crate::randn::<f64>(&[3, 4], 31);
+    let g = crate::randn::<f64>(&[3, 4], 32);
+    let p = match attempt(|| op.forward(&[&z])) {
+        Ok(p) => p,
+        Err(e) => return Verdict::fail(E, format!("your forward panicked: {e}")),
     };
-    if got.shape() != z.shape() {
+    let want_p = crate::arrays::softmax_values(&z, 1);
+    if p.shape() != z.shape() || max_diff(&p, &want_p) > 1e-9 {
+        return Verdict::fail(
+            E,
+            "the forward is not softmax along the last axis: fix it before the backward",
+        );
+    }
+    let grads = match attempt(|| op.backward(&[&z], &p, &g)) {
+        Ok(v) => v,
+        Err(e) => return Verdict::fail(E, format!("your backward panicked: {e}")),
+    };
+    let Some(dz) = grads
+        .first()
+        .filter(|d| grads.len() == 1 && d.shape() == z.shape())
+    else {
         return Verdict::fail(
             E,
             format!(
-                "you returned shape {:?}; the gradient has the logits' shape {:?}",
-                got.shape(),
-                z.shape()
+                "the backward must return one gradient, of the input's shape {:?}; it returned {} of shapes {:?}",
+                z.shape(),
+                grads.len(),
+                grads.iter().map(|d| d.shape().to_vec()).collect::<Vec<_>>()
             ),
         );
-    }
-    if let Some(((i, _), _)) = got
-        .indexed_iter()
-        .find(|(_, v)| !v.is_finite())
-        .map(|(ix, v)| ((ix[0], ix[1]), v))
-    {
+    };
+    // The vector-Jacobian product, and the mistakes it is easy to make.
+    let row_dot = (&g * &p)
+        .sum_axis(ndarray::Axis(1))
+        .insert_axis(ndarray::Axis(1));
+    let want = &p * &(&g - &row_dot);
+    let diagonal = &p * &p.mapv(|v| 1.0 - v) * &g;
+    let col_dot = (&g * &p)
+        .sum_axis(ndarray::Axis(0))
+        .insert_axis(ndarray::Axis(0));
+    let wrong_axis = &p * &(&g - &col_dot);
+    let no_g = &p * &p.mapv(|v| 1.0 - v);
+    let close = |a: &ArrayD<f64>| max_diff(dz, a) < 1e-9;
+    if close(&diagonal) {
         return Verdict::fail(
             E,
-            format!(
-                "row {i} holds NaN or inf: its logits are near 1000, and exp(1000) overflows; \
-                 subtract the row's max before exp (the log-sum-exp trick)"
-            ),
+            "you used only the diagonal of the Jacobian, p_i (1 - p_i): every p_j depends on every z_i \
+             of its row, so the off-diagonal terms -p_i p_j add up too",
         );
     }
-    let close = |a: &ArrayD<f64>| max_diff(&got, a) < 1e-9;
-    let mut onehot = ArrayD::<f64>::zeros(z.raw_dim());
-    for (i, &l) in labels.iter().enumerate() {
-        onehot[[i, l]] = 1.0;
+    if close(&wrong_axis) {
+        return Verdict::fail(
+            E,
+            "the sum of g * p runs over the wrong axis: sum over the classes of each row (axis 1), not the batch",
+        );
     }
-    if close(&want) {
+    if close(&no_g) {
+        return Verdict::fail(
+            E,
+            "your backward ignores the incoming gradient g: return the product of g with the Jacobian",
+        );
+    }
+    let report =
+        match attempt(|| gradcheck(|v| v[0].apply(op.clone(), &[]), std::slice::from_ref(&z))) {
+            Ok(r) => r,
+            Err(e) => return Verdict::fail(E, format!("your backward panicked: {e}")),
+        };
+    if close(&want) && report.passed() {
         Verdict::pass(
             E,
-            "(softmax(z) - onehot(y)) / N, equal to cross_entropy's backward, and stable at logits of 1000.",
+            "p * (g - sum_j g_j p_j) per row: the full Jacobian's product with g, and gradcheck agrees.",
         )
-    } else if close(&(&want * n)) {
+    } else if let Some(pair) = report.failures().next() {
         Verdict::fail(
             E,
             format!(
-                "your gradient is {n} times too large: the loss is the mean over the N = {n} rows, so divide by N"
+                "gradcheck finds d out{:?} / d in{:?} = {:.6} from your backward but {:.6} from finite differences; \
+                 the Jacobian of a softmax row is p_i (delta_ij - p_j)",
+                pair.output_index, pair.input_index, pair.analytic, pair.numeric
             ),
         )
-    } else if close(&(&want + &(&onehot / n))) || close(&(&want * n + &onehot)) {
-        Verdict::fail(
-            E,
-            "you have the softmax part; now subtract 1 at each row's label (the - y of p - y)",
-        )
-    } else if close(&want.mapv(|v| -v)) {
-        Verdict::fail(E, "the sign is flipped: the gradient is p - y, not y - p")
     } else {
-        let (ix, d) = got
-            .indexed_iter()
-            .map(|(ix, v)| ((ix[0], ix[1]), (v - want[[ix[0], ix[1]]]).abs()))
-            .fold(((0, 0), 0.0), |m, x| if x.1 > m.1 { x } else { m });
         Verdict::fail(
             E,
             format!(
-                "at row {}, class {} you give {:.6} but the gradient is {:.6} (off by {d:.2e}): \
-                 p = softmax of the row, then subtract 1 at the label, then divide by N",
-                ix.0,
-                ix.1,
-                got[[ix.0, ix.1]],
-                want[[ix.0, ix.1]]
+                "your gradient differs from p * (g - sum_j g_j p_j) by up to {:.2e}",
+                max_diff(dz, &want)
             ),
         )
     }
 }
 
-/// Exercise 2.3's placeholder: zeros, the gradient of a loss that does not depend on the
-/// logits.
-pub fn cross_entropy_grad_placeholder(z: &ArrayD<f64>, _labels: &[usize]) -> ArrayD<f64> {
-    ArrayD::zeros(z.raw_dim())
+/// Exercise 2.3's placeholder: a stable softmax forward along the last axis of `[N, C]`,
+/// and a backward that returns zeros.
+#[derive(Clone)]
+pub struct SoftmaxPlaceholder;
+
+impl CustomOp<f64> for SoftmaxPlaceholder {
+    fn name(&self) -> &str {
+        "my_softmax"
+    }
+    fn forward(&self, x: &[&ArrayD<f64>]) -> ArrayD<f64> {
+        crate::arrays::softmax_values(x[0], 1)
+    }
+    fn backward(&self, x: &[&ArrayD<f64>], _y: &ArrayD<f64>, _g: &ArrayD<f64>) -> Vec<ArrayD<f64>> {
+        vec![ArrayD::zeros(x[0].raw_dim())] // TODO: the vector-Jacobian product of softmax
+    }
 }

@@ -89,57 +89,57 @@ fn exercise_2_2_the_backward_of_broadcasting() {
     );
 }
 
-/// 2.3's solution: a stable softmax per row, minus one at the label, over N.
-fn cross_entropy_grad(z: &ArrayD<f64>, labels: &[usize], stable: bool, mean: bool) -> ArrayD<f64> {
-    let n = labels.len() as f64;
-    let mut d = z.clone();
-    for (i, mut row) in d.axis_iter_mut(Axis(0)).enumerate() {
-        let m = if stable {
-            row.fold(f64::NEG_INFINITY, |a, &b| a.max(b))
-        } else {
-            0.0
-        };
-        row.mapv_inplace(|v| (v - m).exp());
-        let s = row.sum();
-        row.mapv_inplace(|v| v / s);
-        row[labels[i]] -= 1.0;
+/// 2.3's solution, with switches for the plausible mistakes.
+#[derive(Clone, Copy, PartialEq)]
+enum SoftmaxBackward {
+    Right,
+    DiagonalOnly,
+    SumOverBatch,
+}
+
+#[derive(Clone)]
+struct MySoftmax(SoftmaxBackward);
+
+impl CustomOp<f64> for MySoftmax {
+    fn name(&self) -> &str {
+        "my_softmax"
     }
-    if mean { d / n } else { d }
+    fn forward(&self, x: &[&ArrayD<f64>]) -> ArrayD<f64> {
+        let m = x[0].map_axis(Axis(1), |r| r.fold(f64::NEG_INFINITY, |a, &b| a.max(b)));
+        let e = (x[0] - &m.insert_axis(Axis(1))).mapv(f64::exp);
+        let s = e.sum_axis(Axis(1)).insert_axis(Axis(1));
+        e / s
+    }
+    fn backward(&self, _x: &[&ArrayD<f64>], p: &ArrayD<f64>, g: &ArrayD<f64>) -> Vec<ArrayD<f64>> {
+        let gp = g * p;
+        vec![match self.0 {
+            // dz_j = p_j (g_j - sum_i g_i p_i)
+            SoftmaxBackward::Right => p * &(g - &gp.sum_axis(Axis(1)).insert_axis(Axis(1))),
+            SoftmaxBackward::DiagonalOnly => p * &p.mapv(|v| 1.0 - v) * g,
+            SoftmaxBackward::SumOverBatch => p * &(g - &gp.sum_axis(Axis(0)).insert_axis(Axis(0))),
+        }]
+    }
 }
 
 #[test]
-fn exercise_2_3_cross_entropy_backward() {
-    let ok = exercises::check_cross_entropy_grad(|z: &ArrayD<f64>, l: &[usize]| {
-        cross_entropy_grad(z, l, true, true)
-    });
+fn exercise_2_3_softmax_backward() {
+    let ok = exercises::check_softmax_backward(MySoftmax(SoftmaxBackward::Right));
     assert!(ok.passed, "{ok}");
 
-    let placeholder =
-        exercises::check_cross_entropy_grad(exercises::cross_entropy_grad_placeholder);
-    assert!(!placeholder.passed, "{placeholder}");
-
-    // Plausible mistakes: no max subtracted (overflow at logits of 1000), no 1/N.
-    let naive = exercises::check_cross_entropy_grad(|z: &ArrayD<f64>, l: &[usize]| {
-        cross_entropy_grad(z, l, false, true)
-    });
+    let placeholder = exercises::check_softmax_backward(exercises::SoftmaxPlaceholder);
     assert!(
-        !naive.passed && naive.message.contains("log-sum-exp"),
-        "{naive}"
+        !placeholder.passed && placeholder.message.contains("finite differences"),
+        "{placeholder}"
     );
-    let sum = exercises::check_cross_entropy_grad(|z: &ArrayD<f64>, l: &[usize]| {
-        cross_entropy_grad(z, l, true, false)
-    });
-    assert!(!sum.passed && sum.message.contains("divide by N"), "{sum}");
-    // And forgetting the - y.
-    let no_y = exercises::check_cross_entropy_grad(|z: &ArrayD<f64>, l: &[usize]| {
-        let mut onehot = ArrayD::<f64>::zeros(z.raw_dim());
-        for (i, &c) in l.iter().enumerate() {
-            onehot[[i, c]] = 1.0 / l.len() as f64;
-        }
-        cross_entropy_grad(z, l, true, true) + onehot
-    });
+
+    let diagonal = exercises::check_softmax_backward(MySoftmax(SoftmaxBackward::DiagonalOnly));
     assert!(
-        !no_y.passed && no_y.message.contains("subtract 1"),
-        "{no_y}"
+        !diagonal.passed && diagonal.message.contains("diagonal"),
+        "{diagonal}"
+    );
+    let batch = exercises::check_softmax_backward(MySoftmax(SoftmaxBackward::SumOverBatch));
+    assert!(
+        !batch.passed && batch.message.contains("wrong axis"),
+        "{batch}"
     );
 }
