@@ -66,6 +66,35 @@ impl LogLogChart {
             .collect()
     }
 
+    /// The corner of the plot whose quarter (in log coordinates) holds the fewest points.
+    fn legend_at(&self, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+        let frac = |v: f64, lo: f64, hi: f64| (v.ln() - lo.ln()) / (hi.ln() - lo.ln());
+        let pts: Vec<(f64, f64)> = self
+            .series
+            .iter()
+            .flat_map(|s| self.shown(s))
+            .map(|(x, y)| (frac(x, x0, x1), frac(y, y0, y1)))
+            .collect();
+        let count = |right: bool, upper: bool| {
+            pts.iter()
+                .filter(|(x, y)| {
+                    let in_x = if right { *x > 0.55 } else { *x < 0.45 };
+                    let in_y = if upper { *y > 0.6 } else { *y < 0.4 };
+                    in_x && in_y
+                })
+                .count()
+        };
+        [
+            (count(false, true), SeriesLabelPosition::UpperLeft),
+            (count(true, true), SeriesLabelPosition::UpperRight),
+            (count(false, false), SeriesLabelPosition::LowerLeft),
+            (count(true, false), SeriesLabelPosition::LowerRight),
+        ]
+        .into_iter()
+        .min_by_key(|(n, _)| *n)
+        .map_or(SeriesLabelPosition::UpperLeft, |(_, p)| p)
+    }
+
     fn draw(&self, out: &mut String) -> DrawResult<()> {
         let root = SVGBackend::with_string(out, (760, 520)).into_drawing_area();
         root.fill(&WHITE)?;
@@ -98,8 +127,12 @@ impl LogLogChart {
                 chart.draw_series(LineSeries::new(line, style))?
             };
             if s.legend {
+                // A dashed series shows two dashes in the legend, a solid one a line.
+                let gap = if s.dashed { 4 } else { 0 };
                 anno.label(&s.name).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (7, 0)], c.stroke_width(2))
+                        + PathElement::new(vec![(7 + gap, 0), (18, 0)], c.stroke_width(2))
                 });
             }
         }
@@ -108,7 +141,7 @@ impl LogLogChart {
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperMiddle)
+            .position(self.legend_at((x0, x1), (y0, y1)))
             .draw()?;
         draw_caption(&caption_area, &self.caption)?;
         root.present()?;
