@@ -6,12 +6,14 @@
 //! The experiments of `flow` and `train` return numbers; this module draws them:
 //! [`mod@flow`] for gradient flow at initialisation, [`degradation`] for the degradation
 //! experiment, and [`tour`] puts both on one page. The chapters draw their own numbers with
-//! [`LineChart`], [`heatmaps`] (feature maps, matrices) and [`labelled_bars`] (timings).
+//! [`LineChart`], [`LogLogChart`] (errors against a step size), [`heatmaps`] (feature
+//! maps, matrices) and [`labelled_bars`] (timings).
 
 pub mod bars;
 pub mod degradation;
 pub mod flow;
 pub mod heatmap;
+pub mod loglog;
 pub mod tour;
 
 use std::fmt::Write as _;
@@ -21,6 +23,7 @@ use plotters::prelude::*;
 
 pub use bars::labelled_bars;
 pub use heatmap::{HeatPanel, heatmaps};
+pub use loglog::LogLogChart;
 
 pub mod graph;
 
