@@ -9,6 +9,7 @@
 
 pub mod degradation;
 pub mod flow;
+pub mod ticks;
 pub mod tour;
 
 use std::fmt::Write as _;
@@ -17,6 +18,8 @@ use std::path::Path;
 use plotters::prelude::*;
 
 pub mod graph;
+
+pub use ticks::integer_x_ticks;
 
 /// A drawn figure with its caption and data.
 #[derive(Debug, Clone)]
