@@ -89,6 +89,7 @@ mod ch00;
 mod ch01;
 mod ch02;
 mod ch03;
+mod ch04;
 mod ch05;
 mod ch06;
 mod ch07;
@@ -99,6 +100,7 @@ pub use ch00::*;
 pub use ch01::*;
 pub use ch02::*;
 pub use ch03::*;
+pub use ch04::*;
 pub use ch05::*;
 pub use ch06::*;
 pub use ch07::*;
@@ -140,7 +142,7 @@ pub mod placeholders {
     /// Exercise 6.2: zeroes nothing.
     pub fn zero_init(_block: &crate::nn::BasicBlock<f64>) {}
 
-    /// Exercise 5.1: plain gradient descent, no momentum and no weight decay.
+    /// Exercise 4.1: plain gradient descent, no momentum and no weight decay.
     pub fn sgd_step(
         w: &ArrayD<f64>,
         g: &ArrayD<f64>,

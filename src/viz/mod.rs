@@ -14,6 +14,7 @@ pub mod degradation;
 pub mod flow;
 pub mod heatmap;
 pub mod loglog;
+pub mod ticks;
 pub mod tour;
 
 use std::fmt::Write as _;
@@ -26,6 +27,8 @@ pub use heatmap::{HeatPanel, heatmaps};
 pub use loglog::LogLogChart;
 
 pub mod graph;
+
+pub use ticks::integer_x_ticks;
 
 /// A drawn figure with its caption and data.
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@ mod ch00;
 mod ch01;
 mod ch02;
 mod ch03;
+mod ch04;
 mod ch05;
 mod ch06;
 mod ch07;
