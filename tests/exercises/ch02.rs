@@ -143,3 +143,13 @@ fn exercise_2_3_softmax_backward() {
         "{batch}"
     );
 }
+
+#[test]
+fn the_graders_solved_cells_pass() {
+    // The cells `scripts/notebooks --check` pastes into a copy of chapter 02 to test the
+    // grader, compiled here as they stand.
+    let unbroadcast: exercises::Verdict = include!("../grading/2.2.rs");
+    assert!(unbroadcast.passed, "{unbroadcast}");
+    let softmax: exercises::Verdict = include!("../grading/2.3.rs");
+    assert!(softmax.passed, "{softmax}");
+}
