@@ -265,7 +265,7 @@ pub fn run_degradation_with(
                 let plain = kind == NetKind::Plain;
                 let mut tc = cfg.train.clone();
                 tc.seed = seed;
-                tc.label = format!("{kind}-{depth}");
+                tc.label = format!("{kind}-{depth} (seed {seed})");
                 let result = |history| RunResult {
                     kind,
                     depth,
