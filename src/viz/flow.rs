@@ -481,11 +481,18 @@ pub fn shattered_figures(runs: &[Shattered]) -> (Figure, Figure) {
         ..LineChart::default()
     }
     .render("shattered-curves");
+    // Room above 1 (the autocorrelation's largest value) for the legend's six entries.
+    let lowest = runs
+        .iter()
+        .flat_map(|r| r.autocorrelation.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::min);
     let b = LineChart {
         title: "Shattered gradients: autocorrelation of df/dt along the input".into(),
         x_label: "lag (grid steps of 4/255)".into(),
         y_label: "autocorrelation".into(),
         x_integer: true,
+        y_range: Some((lowest - 0.05, 1.25)),
         series: auto,
         caption: if shattered {
             format!(

@@ -144,49 +144,104 @@ pub struct LineChart {
 }
 
 impl LineChart {
-    /// Where the legend goes: the corner whose quarter of the plot holds the fewest points.
-    fn legend_at(&self) -> SeriesLabelPosition {
-        let pts: Vec<(f64, f64)> = self
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().copied())
-            .chain(
-                self.bands
-                    .iter()
-                    .flat_map(|b| b.points.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])),
-            )
-            .filter(|p| p.1.is_finite())
-            .collect();
-        let (x0, x1) = range(pts.iter().map(|p| p.0), false);
-        let ys: Vec<f64> = pts
-            .iter()
-            .map(|p| {
-                if self.log_y {
-                    p.1.max(1e-300).log10()
-                } else {
-                    p.1
-                }
-            })
-            .collect();
-        let (y0, y1) = range(ys.iter().copied(), false);
-        let count = |right: bool, upper: bool| {
-            pts.iter()
-                .zip(&ys)
-                .filter(|(p, y)| {
-                    ((p.0 - x0) / (x1 - x0) > 0.6) == right
-                        && ((**y - y0) / (y1 - y0) > 0.6) == upper
-                })
-                .count()
+    /// Where the legend goes, in a plot `size` pixels wide and high: of the four corners
+    /// and the four edges' middles, the place whose legend box covers the fewest points of
+    /// the lines and bands (sampled along each segment, so a sparse line counts too).
+    fn legend_at(&self, size: (u32, u32)) -> SeriesLabelPosition {
+        let (x0, x1) = range(
+            self.series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.0))
+                .chain(self.bands.iter().flat_map(|b| b.points.iter().map(|p| p.0))),
+            false,
+        );
+        let ys = || {
+            self.series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .chain(
+                    self.bands
+                        .iter()
+                        .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
+                )
         };
+        let (y0, y1) = self.y_range.unwrap_or_else(|| range(ys(), self.log_y));
+        let ty = |y: f64| if self.log_y { y.max(1e-300).log10() } else { y };
+        let (ty0, ty1) = (ty(y0), ty(y1));
+        let norm = |(x, y): (f64, f64)| ((x - x0) / (x1 - x0), (ty(y) - ty0) / (ty1 - ty0));
+        // Each line, and each band's edges and middle, sampled 8 times per segment.
+        let mut lines: Vec<Vec<(f64, f64)>> =
+            self.series.iter().map(|s| s.points.clone()).collect();
+        for b in &self.bands {
+            lines.push(b.points.iter().map(|p| (p.0, p.1)).collect());
+            lines.push(b.points.iter().map(|p| (p.0, p.2)).collect());
+            lines.push(
+                b.points
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.0,
+                            if self.log_y {
+                                (p.1 * p.2).sqrt()
+                            } else {
+                                0.5 * (p.1 + p.2)
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        let mut pts = Vec::new();
+        for line in &lines {
+            let line: Vec<(f64, f64)> = line
+                .iter()
+                .copied()
+                .filter(|p| p.1.is_finite() && (!self.log_y || p.1 > 0.0))
+                .map(norm)
+                .collect();
+            pts.extend(line.first().copied());
+            for w in line.windows(2) {
+                for k in 1..=8 {
+                    let t = k as f64 / 8.0;
+                    pts.push((
+                        w[0].0 + t * (w[1].0 - w[0].0),
+                        w[0].1 + t * (w[1].1 - w[0].1),
+                    ));
+                }
+            }
+        }
+        // The legend box, as a fraction of the plot.
+        let shown: Vec<&Series> = self.series.iter().filter(|s| s.legend).collect();
+        let chars = shown.iter().map(|s| s.name.len()).max().unwrap_or(0) as f64;
+        let px = font::LEGEND as f64 / 1.24;
+        let w = ((chars * 0.55 * px + 50.0) / size.0.max(1) as f64).min(1.0);
+        let h = ((shown.len() as f64 * (px + 8.0) + 14.0) / size.1.max(1) as f64).min(1.0);
+        let (low, mid, high) = (
+            (0.0, 0.0),
+            (0.5 - 0.5 * w, 0.5 - 0.5 * h),
+            (1.0 - w, 1.0 - h),
+        );
+        use SeriesLabelPosition as P;
         [
-            (count(false, true), SeriesLabelPosition::UpperLeft),
-            (count(true, true), SeriesLabelPosition::UpperRight),
-            (count(false, false), SeriesLabelPosition::LowerLeft),
-            (count(true, false), SeriesLabelPosition::LowerRight),
+            (P::UpperLeft, low.0, high.1),
+            (P::UpperRight, high.0, high.1),
+            (P::LowerLeft, low.0, low.1),
+            (P::LowerRight, high.0, low.1),
+            (P::UpperMiddle, mid.0, high.1),
+            (P::LowerMiddle, mid.0, low.1),
+            (P::MiddleLeft, low.0, mid.1),
+            (P::MiddleRight, high.0, mid.1),
         ]
         .into_iter()
+        .map(|(at, bx, by)| {
+            let inside = pts
+                .iter()
+                .filter(|p| p.0 >= bx && p.0 <= bx + w && p.1 >= by && p.1 <= by + h)
+                .count();
+            (inside, at)
+        })
         .min_by_key(|(n, _)| *n)
-        .map_or(SeriesLabelPosition::UpperLeft, |(_, p)| p)
+        .map_or(P::UpperLeft, |(_, at)| at)
     }
 }
 
@@ -358,6 +413,9 @@ impl LineChart {
         } else {
             11
         };
+        let (w, h) = area.dim_in_pixel();
+        // The plot inside the axes: less the label areas, margins and the title.
+        let plot = (w.saturating_sub(84 + 24), h.saturating_sub(50 + 24 + 32));
         let mut builder = ChartBuilder::on(area);
         builder
             .caption(&self.title, ("sans-serif", font::TITLE))
@@ -379,7 +437,7 @@ impl LineChart {
                 &real_tick
             });
             mesh.draw()?;
-            self.lines_and_legend(&mut chart)?;
+            self.lines_and_legend(&mut chart, plot)?;
         } else {
             let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
             let mut mesh = chart.configure_mesh();
@@ -395,15 +453,17 @@ impl LineChart {
                     &real_tick
                 });
             mesh.draw()?;
-            self.lines_and_legend(&mut chart)?;
+            self.lines_and_legend(&mut chart, plot)?;
         }
         Ok(())
     }
 
-    /// The lines, then the legend in the emptiest corner.
+    /// The lines, then the legend where it hides the least, in a plot `plot` pixels wide
+    /// and high.
     fn lines_and_legend<'a, DB: DrawingBackend + 'a, CT>(
         &self,
         chart: &mut ChartContext<'a, DB, CT>,
+        plot: (u32, u32),
     ) -> DrawResult<()>
     where
         CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
@@ -415,7 +475,7 @@ impl LineChart {
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", font::LEGEND))
-            .position(self.legend_at())
+            .position(self.legend_at(plot))
             .draw()?;
         Ok(())
     }
@@ -608,5 +668,37 @@ pub fn bar_chart(
         caption: caption.into(),
         svg,
         csv,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_legend_avoids_a_sparse_line() {
+        // The shape of the eq. 8 sweep: a line along the top, and a dashed one of a few
+        // points rising from the bottom, which the lower-left box would cross.
+        let chart = LineChart {
+            log_y: true,
+            series: vec![
+                Series::new(
+                    "R, ResNet-56 (27 blocks, batch norm)",
+                    vec![(0.0, 2e4), (0.5, 2e3), (1.0, 27.0), (1.2, 178.0)],
+                    0,
+                ),
+                Series::new(
+                    "lambda^27: eq. 8's direct term",
+                    vec![(0.5, 7e-9), (0.8, 2e-3), (1.0, 1.0), (1.2, 137.0)],
+                    1,
+                ),
+            ],
+            ..LineChart::default()
+        };
+        let at = chart.legend_at((650, 354));
+        assert!(
+            matches!(at, SeriesLabelPosition::LowerRight),
+            "{at:?}: over a line"
+        );
     }
 }
