@@ -269,13 +269,14 @@ fn degradation_caption_follows_the_numbers() {
             .contains("plain-20 14.0%, resnet-20 15.7%, plain-56 25.1%, resnet-56 15.6%")
             && fig
                 .caption
-                .contains("The deeper plain net ends 11.1 points higher in training error")
+                .contains("The deeper plain net ends 11.1 points higher in training error (degradation: an optimisation problem, not overfitting)")
             && fig
                 .caption
                 .contains("the deeper ResNet ends 0.1 points below the shallower"),
         "{}",
         fig.caption
     );
+    assert!(!fig.caption.contains("  "), "{}", fig.caption);
     svg::assert_readable_ticks("degradation", &fig.svg, true);
     let not_degraded = degradation([
         (Plain, 20, 20.0),

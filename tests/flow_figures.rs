@@ -56,6 +56,11 @@ fn every_flow_figure_is_labelled_and_has_its_numbers() {
             "{want}: no title"
         );
         assert!(f.caption.len() > 40, "{want}: no caption");
+        assert!(
+            !f.caption.contains("  "),
+            "{want}: a gap in `{}`",
+            f.caption
+        );
         assert!(f.csv.lines().count() > 5, "{want}: too few rows");
         // A legend: the first series' name (the CSV's first column) is drawn as text.
         let first_series = f

@@ -131,7 +131,8 @@ impl DegradationResult {
             if b > a {
                 let _ = write!(
                     caption,
-                    " The deeper plain net ends {:.1} points higher in training error (degradation: an optimisation                      problem, not overfitting)",
+                    " The deeper plain net ends {:.1} points higher in training error (degradation: an optimisation \
+                     problem, not overfitting)",
                     b - a
                 );
             } else {
