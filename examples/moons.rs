@@ -160,10 +160,24 @@ fn draw_boundary(
             ("sans-serif", 18),
         )
         .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
+        .x_label_area_size(44)
+        .y_label_area_size(56)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart.configure_mesh().x_desc("x1").y_desc("x2").draw()?;
+    // Ticks as briefly as they read (`0`, `0.5`, never `0.0`), in type large enough to read.
+    let tick = |v: &f32| {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let font = ("sans-serif", resgrad::viz::font::TICK);
+    chart
+        .configure_mesh()
+        .x_desc("x1")
+        .y_desc("x2")
+        .label_style(font)
+        .axis_desc_style(font)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .draw()?;
     let (dx, dy) = ((x1 - x0) / res as f32, (y1 - y0) / res as f32);
     let shade = [RGBColor(198, 219, 239), RGBColor(253, 208, 162)];
     // One rectangle per run of equal predictions along a row keeps the SVG small.
@@ -198,6 +212,7 @@ fn draw_boundary(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", resgrad::viz::font::LEGEND))
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;

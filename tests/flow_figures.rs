@@ -1,6 +1,18 @@
 //! `resgrad flow`'s figures: each has a title, labelled axes, a legend, a caption, and the
 //! numbers it draws as CSV. The tour page shows them with their own captions.
 
+#[path = "common/svg.rs"]
+mod svg;
+
+/// The flow figures whose x axis counts (layers, blocks, lags, path lengths).
+const INTEGER_X: [&str; 5] = [
+    "gradient-norm-depth",
+    "eq5-split-resnet56",
+    "layer-response-std",
+    "shattered-autocorr",
+    "path-lengths",
+];
+
 #[test]
 fn every_flow_figure_is_labelled_and_has_its_numbers() {
     let mut ticks = 0;
@@ -26,11 +38,9 @@ fn every_flow_figure_is_labelled_and_has_its_numbers() {
             "{want}: not drawn"
         );
         let csv_header = f.csv.lines().next().unwrap();
-        // The axis labels are the CSV's column names; both must be in the SVG.
-        for label in csv_header
-            .split(',')
-            .skip(if want == "path-lengths" { 0 } else { 1 })
-        {
+        // The axis labels are the CSV's last two column names; both must be in the SVG.
+        let columns: Vec<&str> = csv_header.split(',').collect();
+        for label in &columns[columns.len() - 2..] {
             assert!(
                 f.svg.contains(
                     &label
@@ -46,6 +56,11 @@ fn every_flow_figure_is_labelled_and_has_its_numbers() {
             "{want}: no title"
         );
         assert!(f.caption.len() > 40, "{want}: no caption");
+        assert!(
+            !f.caption.contains("  "),
+            "{want}: a gap in `{}`",
+            f.caption
+        );
         assert!(f.csv.lines().count() > 5, "{want}: too few rows");
         // A legend: the first series' name (the CSV's first column) is drawn as text.
         let first_series = f
@@ -57,7 +72,12 @@ fn every_flow_figure_is_labelled_and_has_its_numbers() {
             .next()
             .unwrap()
             .replace(';', ",");
-        if want != "path-lengths" {
+        if want == "gradient-norm-depth" {
+            // Its CSV starts with the depth; the legend names the set-ups.
+            for setup in ["He plain", "scaled residual", "zero-init residual"] {
+                assert!(f.svg.contains(setup), "{want}: no legend entry `{setup}`");
+            }
+        } else if want != "path-lengths" {
             assert!(
                 f.svg.contains(&first_series),
                 "{want}: no legend entry `{first_series}`"
@@ -82,6 +102,9 @@ fn every_flow_figure_is_labelled_and_has_its_numbers() {
     }
     let csv = &out.get("predictions").expect("the predictions CSV").csv;
     assert_eq!(csv.lines().count(), 1 + preds.len());
+    for f in out.figures.iter().filter(|f| !f.svg.is_empty()) {
+        svg::assert_readable_ticks(&f.name, &f.svg, INTEGER_X.contains(&f.name.as_str()));
+    }
     tour_page_uses_the_figures_own_captions(&out);
 }
 
@@ -98,19 +121,36 @@ fn tour_page_uses_the_figures_own_captions(flow: &resgrad::viz::flow::FlowFigure
     let report = resgrad::viz::degradation::run(&cfg, &train.take(64), Some(&test)).unwrap();
     assert_eq!(report.responses.len(), 2, "Fig. 7 for plain-8 and resnet-8");
     assert_eq!(report.figures.len(), 2, "the curves and Fig. 7");
-    let page = tour_page(flow, &report, 1.0);
+    let page = tour_page(flow, &report, "Fashion-MNIST from /somewhere", 1.0);
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
             .replace('"', "&quot;")
     };
+    // Every figure the tour draws is on its page, with its own caption.
+    for f in flow.figures.iter().filter(|f| !f.svg.is_empty()) {
+        assert!(
+            TOUR_FLOW_FIGURES.contains(&f.name.as_str()),
+            "{}: drawn by the tour but not on its page",
+            f.name
+        );
+    }
     for name in TOUR_FLOW_FIGURES {
         let f = flow.get(name).unwrap();
         assert!(page.contains(&format!("src=\"flow/{name}.svg\"")), "{name}");
         assert!(
             page.contains(&escape(&f.caption)),
             "{name}: caption not on the page"
+        );
+    }
+    // The predictions table, whose CSV the tour writes beside the figures.
+    assert!(page.contains("flow/predictions.csv"));
+    for m in &flow.predictions {
+        assert!(
+            page.contains(&escape(&m.range_text())),
+            "{}",
+            m.prediction.id
         );
     }
     for f in &report.figures {
@@ -120,10 +160,29 @@ fn tour_page_uses_the_figures_own_captions(flow: &resgrad::viz::flow::FlowFigure
             "{}: caption not on the page",
             f.name
         );
+        svg::assert_readable_ticks(&f.name, &f.svg, true);
     }
     assert!(page.contains("plain-8") && page.contains("resnet-8"));
+    assert!(page.contains("Data: Fashion-MNIST from /somewhere"));
+    assert!(
+        !page.contains("class=\"note\""),
+        "no warning when the data is there"
+    );
     let dir = std::env::temp_dir().join(format!("resgrad-tour-{}", std::process::id()));
     let written = report.save(&dir).unwrap();
     assert!(written.iter().all(|p| p.exists()), "{written:?}");
     assert!(dir.join("degradation.md").exists() && dir.join("degradation-runs.csv").exists());
+
+    // Without Fashion-MNIST, the page says so and how to install it.
+    let missing = dir.join("no-fashion-mnist-here");
+    let data = resgrad::viz::tour::tour_data_from(&missing);
+    assert_eq!(data.train.shape, [1, 8, 8], "the embedded digits");
+    let page = tour_page(flow, &report, &data.origin, 1.0);
+    assert!(
+        page.contains("<p class=\"note\">Data: Fashion-MNIST is not installed")
+            && page.contains("`apt-get install dataset-fashion-mnist`"),
+        "{}",
+        data.origin
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,13 +16,15 @@ use crate::nn::{Mode, ShortcutOption, rng};
 pub struct DepthCurve {
     /// The net.
     pub setup: FlowSetup,
+    /// Its depth in weight layers.
+    pub depth: usize,
     /// Its weights' seed.
     pub seed: u64,
     /// `(weight layer l, ||dE/dx_l|| / ||dE/dx_L||)`, input side at 0.
     pub points: Vec<(f64, f64)>,
 }
 
-/// The set-ups of the gradient-norm-against-depth figure, in its legend's order.
+/// The set-ups of the gradient-norm figure at depth 50, in its legend's order.
 pub const DEPTH_SETUPS: [FlowSetup; 5] = [
     FlowSetup::GlorotPlain,
     FlowSetup::HePlain,
@@ -30,6 +32,18 @@ pub const DEPTH_SETUPS: [FlowSetup; 5] = [
     FlowSetup::ScaledResidual,
     FlowSetup::ZeroInitResidual,
 ];
+
+/// The set-ups of the gradient-norm figure at depth 200: He init, plain against residual
+/// (Glorot's and batch norm's plain nets are far off any common scale there).
+pub const DEEP_SETUPS: [FlowSetup; 3] = [
+    FlowSetup::HePlain,
+    FlowSetup::ScaledResidual,
+    FlowSetup::ZeroInitResidual,
+];
+
+/// The depths and set-ups of the gradient-norm figure: every set-up of [`DEPTH_SETUPS`]
+/// at 50 weight layers, and [`DEEP_SETUPS`] at 200.
+pub const NORM_DEPTHS: [(usize, &[FlowSetup]); 2] = [(50, &DEPTH_SETUPS), (200, &DEEP_SETUPS)];
 
 /// `||dE/dx_l|| / ||dE/dx_L||` through `setup` at `depth` weight layers, for one seed.
 pub fn depth_curve(setup: FlowSetup, depth: usize, seed: u64) -> DepthCurve {
@@ -42,6 +56,7 @@ pub fn depth_curve(setup: FlowSetup, depth: usize, seed: u64) -> DepthCurve {
     let step = setup.layers_per_block() as f64;
     DepthCurve {
         setup,
+        depth,
         seed,
         points: norms
             .iter()
@@ -51,11 +66,16 @@ pub fn depth_curve(setup: FlowSetup, depth: usize, seed: u64) -> DepthCurve {
     }
 }
 
-/// Gradient norm against depth for the five [`DEPTH_SETUPS`] at 50 weight layers, seeds
-/// `0..seeds`.
+/// The gradient norm at every layer for each depth and set-up of [`NORM_DEPTHS`], seeds
+/// `0..seeds`: the numbers of the gradient-norm figure.
 pub fn gradient_norm_depth(seeds: u64) -> Vec<DepthCurve> {
-    (0..seeds)
-        .flat_map(|seed| DEPTH_SETUPS.map(|s| depth_curve(s, 50, seed)))
+    NORM_DEPTHS
+        .iter()
+        .flat_map(|&(depth, setups)| {
+            setups
+                .iter()
+                .flat_map(move |&s| (0..seeds).map(move |seed| depth_curve(s, depth, seed)))
+        })
         .collect()
 }
 

@@ -147,8 +147,9 @@ mod experiments;
 mod predictions;
 mod setup;
 pub use experiments::{
-    DEPTH_SETUPS, DepthCurve, LAMBDAS, Shattered, depth_curve, eq5_split_resnet56,
-    gradient_norm_depth, lambda_sweep, path_length_shares, response_std_at_init, shattered,
+    DEEP_SETUPS, DEPTH_SETUPS, DepthCurve, LAMBDAS, NORM_DEPTHS, Shattered, depth_curve,
+    eq5_split_resnet56, gradient_norm_depth, lambda_sweep, path_length_shares,
+    response_std_at_init, shattered,
 };
 pub use predictions::{
     Measured, PREDICTIONS, Prediction, Quantity, measure_predictions, prediction,

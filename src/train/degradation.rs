@@ -356,7 +356,7 @@ pub fn run_degradation_until(
     for (i, &(seed, depth, kind)) in order.iter().enumerate() {
         let mut tc = cfg.train.clone();
         tc.seed = seed;
-        tc.label = format!("{kind}-{depth}");
+        tc.label = format!("{kind}-{depth} (seed {seed})");
         let target = until
             .saturating_sub(i * cfg.train.steps)
             .min(cfg.train.steps);

@@ -220,19 +220,21 @@ pub fn try_evaluate(model: &dyn Module<f32>, data: &Dataset, limit: usize) -> Re
 /// compact line every few seconds, so a learner never stares at a silent cell.
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
+    label: String,
     last_line: Instant,
     every: f64,
     quiet: bool,
 }
 
 impl Progress {
-    /// Progress over `total` steps, labelled `label`.
+    /// Progress over `total` steps, labelled `label` (the bar's prefix; the start of each
+    /// line: `plain-20 (seed 0): step 50/500 ...`).
     pub fn new(total: usize, label: &str) -> Self {
         let quiet = std::env::var_os("RESGRAD_QUIET").is_some();
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{prefix:>14} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+                "{prefix:>18} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
             ) {
                 bar.set_style(style);
             }
@@ -241,6 +243,7 @@ impl Progress {
         });
         Progress {
             bar,
+            label: label.to_string(),
             last_line: Instant::now(),
             every: 3.0,
             quiet,
@@ -257,7 +260,7 @@ impl Progress {
             None if !self.quiet
                 && (self.last_line.elapsed().as_secs_f64() >= self.every || step == total) =>
             {
-                eprintln!("  step {step}/{total} {msg}");
+                eprintln!("  {}: step {step}/{total} {msg}", self.label);
                 self.last_line = Instant::now();
             }
             None => {}

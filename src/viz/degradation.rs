@@ -1,6 +1,7 @@
 //! The degradation experiment's figures (He et al. 2015, Figs. 6 and 7), drawn from the
 //! numbers `train` and `flow` return.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -84,11 +85,86 @@ impl DegradationReport {
     }
 }
 
-/// The caption of [`DegradationResult::figure`].
-pub const DEGRADATION_CAPTION: &str = "Dashed: training error; solid: test error. The deeper plain net ends with the higher \
-     training error (degradation: an optimisation problem, not overfitting); with shortcuts, depth no longer hurts.";
-
 impl DegradationResult {
+    /// The caption of [`DegradationResult::figure`], from the numbers: each net's final
+    /// training error (first seed), and whether the deepest plain net ends above the
+    /// shallowest (degradation) and how the deepest ResNet ends against the shallowest.
+    pub fn caption(&self) -> String {
+        let seed = self.config.seeds.first().copied().unwrap_or(0);
+        let final_train = |kind: NetKind, depth: usize| {
+            self.runs
+                .iter()
+                .find(|r| r.kind == kind && r.depth == depth && r.seed == seed)
+                .map(|r| 100.0 * r.final_train_error())
+                .filter(|e| e.is_finite())
+        };
+        let mut caption = format!(
+            "Dashed: training error; solid: test error; seed {seed}. Final training error:"
+        );
+        let mut first = true;
+        for &depth in &self.config.depths {
+            for kind in [NetKind::Plain, NetKind::Residual] {
+                if let Some(e) = final_train(kind, depth) {
+                    let _ = write!(
+                        caption,
+                        "{} {kind}-{depth} {e:.1}%",
+                        if first { "" } else { "," }
+                    );
+                    first = false;
+                }
+            }
+        }
+        caption.push('.');
+        let (Some(&shallow), Some(&deep)) = (
+            self.config.depths.iter().min(),
+            self.config.depths.iter().max(),
+        ) else {
+            return caption;
+        };
+        if shallow == deep {
+            return caption;
+        }
+        if let (Some(a), Some(b)) = (
+            final_train(NetKind::Plain, shallow),
+            final_train(NetKind::Plain, deep),
+        ) {
+            if b > a {
+                let _ = write!(
+                    caption,
+                    " The deeper plain net ends {:.1} points higher in training error (degradation: an optimisation \
+                     problem, not overfitting)",
+                    b - a
+                );
+            } else {
+                let _ = write!(
+                    caption,
+                    " Here the deeper plain net does not end higher in training error"
+                );
+            }
+        }
+        if let (Some(a), Some(b)) = (
+            final_train(NetKind::Residual, shallow),
+            final_train(NetKind::Residual, deep),
+        ) {
+            if b > a {
+                let _ = write!(
+                    caption,
+                    "; the deeper ResNet ends {:.1} points above the shallower.",
+                    b - a
+                );
+            } else {
+                let _ = write!(
+                    caption,
+                    "; the deeper ResNet ends {:.1} points below the shallower: with shortcuts, depth did not hurt.",
+                    a - b
+                );
+            }
+        } else {
+            caption.push('.');
+        }
+        caption
+    }
+
     /// He et al. 2015 Fig. 6 style: plain nets on the left, ResNets on the right; dashed
     /// training error, solid test error, one colour per depth (seed 0).
     pub fn figure(&self) -> Figure {
@@ -129,10 +205,9 @@ impl DegradationResult {
                     title: title.into(),
                     x_label: "step".into(),
                     y_label: "error (%)".into(),
-                    log_y: false,
-                    y_range: None,
+                    x_integer: true,
                     series,
-                    caption: String::new(),
+                    ..LineChart::default()
                 }
             };
         panels(
@@ -145,7 +220,7 @@ impl DegradationResult {
                 panel(NetKind::Plain, "plain"),
                 panel(NetKind::Residual, "ResNet"),
             ],
-            DEGRADATION_CAPTION,
+            &self.caption(),
         )
     }
 }
@@ -168,17 +243,43 @@ pub fn response_figure(responses: &[TrainedResponse]) -> Option<Figure> {
             )
         })
         .collect();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let listed = responses
+        .iter()
+        .map(|r| format!("{} {:.2}", r.net, mean(&r.std)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // For each depth with both nets: is the ResNet's mean response the smaller?
+    let depth_of = |net: &str| net.rsplit('-').next().map(str::to_string);
+    let pairs: Vec<bool> = responses
+        .iter()
+        .filter(|r| r.net.starts_with("plain"))
+        .filter_map(|p| {
+            let twin = responses
+                .iter()
+                .find(|r| !r.net.starts_with("plain") && depth_of(&r.net) == depth_of(&p.net))?;
+            Some(mean(&twin.std) < mean(&p.std))
+        })
+        .collect();
+    let here = if pairs.is_empty() {
+        ""
+    } else if pairs.iter().all(|&b| b) {
+        " Here each ResNet's responses are already the smaller of its pair."
+    } else {
+        " Here not every ResNet's responses are yet the smaller of its pair; a short run need not show it."
+    };
     (!series.is_empty()).then(|| {
         LineChart {
             title: "Layer responses of the trained nets (He et al. 2015 Fig. 7), eval mode".into(),
             x_label: "3x3 layer index".into(),
             y_label: "std of the response (after BN, before the addition)".into(),
-            log_y: false,
-            y_range: None,
+            x_integer: true,
             series,
-            caption: "He et al. find, after full training, ResNets' responses smaller than plain nets' and smaller in \
-                      deeper ResNets (the residual functions stay near zero); a short run need not show it yet."
-                .into(),
+            caption: format!(
+                "He et al. find, after full training, ResNets' responses smaller than their plain twins' (the \
+                 residual functions stay near zero). Mean std over the 3x3 layers: {listed}.{here}"
+            ),
+            ..LineChart::default()
         }
         .render("layer-response-std-trained")
     })

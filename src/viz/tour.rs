@@ -8,29 +8,55 @@ use std::time::Instant;
 use super::Figure;
 use super::degradation::{self, DegradationReport};
 use super::flow::{FlowFigures, all_figures_with_progress};
-use crate::data::{DataSource, Splits, fashion_mnist, fashion_mnist_dir, load_splits};
+use crate::data::{Splits, digits_split, fashion_mnist, fashion_mnist_dir};
 use crate::io::escape_html;
 use crate::nn::ShortcutOption;
 use crate::train::{DegradationConfig, Family, TrainConfig};
 
-/// The flow figures the tour shows, in order.
-pub const TOUR_FLOW_FIGURES: [&str; 5] = [
+/// The flow figures the tour shows, in order: every figure it draws (`out/flow/` holds
+/// them, with `predictions.csv`, whose table the page shows too).
+pub const TOUR_FLOW_FIGURES: [&str; 7] = [
     "gradient-norm-depth",
     "eq5-split-resnet56",
     "eq8-lambda",
+    "shattered-curves",
     "shattered-autocorr",
     "path-lengths",
+    "layer-response-std",
 ];
 
+/// How to get Fashion-MNIST, for the page and the terminal when it is missing.
+pub const FASHION_INSTALL: &str = "apt-get install dataset-fashion-mnist";
+
 /// The tour's data: Fashion-MNIST at 14x14 (2x2 average pooling keeps four conv nets under
-/// five minutes) if it is installed, otherwise the embedded 8x8 digits; normalised.
+/// five minutes) if it is installed ([`fashion_mnist_dir`]), otherwise the embedded 8x8
+/// digits, with an origin that says Fashion-MNIST is missing and how to install it;
+/// normalised.
 pub fn tour_data() -> Splits {
-    let splits = if fashion_mnist(fashion_mnist_dir()).is_ok() {
-        load_splits(Some(DataSource::Fashion), None)
-    } else {
-        load_splits(Some(DataSource::Digits), None)
-    }
-    .expect("Fashion-MNIST loaded a moment ago, and the digits are embedded");
+    tour_data_from(&fashion_mnist_dir())
+}
+
+/// [`tour_data`] with Fashion-MNIST looked for in `dir`.
+pub fn tour_data_from(dir: &Path) -> Splits {
+    let splits = match fashion_mnist(dir) {
+        Ok((train, test)) => Splits {
+            train,
+            test,
+            origin: format!("Fashion-MNIST from {}", dir.display()),
+        },
+        Err(e) => {
+            let (train, test) = digits_split();
+            Splits {
+                train,
+                test,
+                origin: format!(
+                    "Fashion-MNIST is not installed, so the tour trains on the embedded 8x8 UCI digits. To train \
+                     on Fashion-MNIST: `{FASHION_INSTALL}` (or point RESGRAD_DATA at a folder with its IDX \
+                     files), then run the tour again. ({e})"
+                ),
+            }
+        }
+    };
     let half = splits.train.shape[1] > 16;
     splits.prepare(0, half)
 }
@@ -79,18 +105,21 @@ pub fn run_tour(out: impl AsRef<Path>) -> std::io::Result<Tour> {
     eprintln!(
         "resgrad tour: gradient flow at initialisation, then a short degradation run (under 5 minutes)"
     );
+    let data = tour_data();
+    eprintln!("data: {}", data.origin);
     let flow = all_figures_with_progress();
     flow.save(out.join("flow"))?;
-    let data = tour_data();
     let cfg = tour_config();
-    eprintln!("data: {}", data.origin);
     eprintln!("degradation: {}", cfg.describe(&data.train));
     let report =
         degradation::run(&cfg, &data.train, Some(&data.test)).map_err(std::io::Error::other)?;
     report.save(out.join("degradation"))?;
     let seconds = start.elapsed().as_secs_f64();
     let page = out.join("index.html");
-    crate::io::write_atomic(&page, tour_page(&flow, &report, seconds).as_bytes())?;
+    crate::io::write_atomic(
+        &page,
+        tour_page(&flow, &report, &data.origin, seconds).as_bytes(),
+    )?;
     Ok(Tour {
         flow,
         degradation: report,
@@ -108,15 +137,22 @@ fn figure_html(dir: &str, f: &Figure) -> String {
     )
 }
 
-/// The tour's page: the flow figures of [`TOUR_FLOW_FIGURES`] and the degradation figures,
-/// each with its own caption, and the table of the runs. Images are linked relative to
-/// the page (`flow/NAME.svg`, `degradation/NAME.svg`).
-pub fn tour_page(flow: &FlowFigures, degradation: &DegradationReport, seconds: f64) -> String {
+/// The tour's page: the flow figures of [`TOUR_FLOW_FIGURES`] and the predictions table,
+/// where the data came from (`data`, a [`Splits::origin`]: when Fashion-MNIST is missing it
+/// says so and how to install it), the degradation figures, each with its own caption, and
+/// the table of the runs. Images are linked relative to the page (`flow/NAME.svg`,
+/// `degradation/NAME.svg`).
+pub fn tour_page(
+    flow: &FlowFigures,
+    degradation: &DegradationReport,
+    data: &str,
+    seconds: f64,
+) -> String {
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>resgrad tour</title><style>\
          body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}figure{margin:1.5em 0}\
          img{max-width:100%;border:1px solid #ddd}figcaption{color:#555}table{border-collapse:collapse}\
-         td,th{border:1px solid #ccc;padding:4px 8px}</style></head><body>\n<h1>resgrad tour</h1>\n",
+         td,th{border:1px solid #ccc;padding:4px 8px}.note{background:#fff4d6;border:1px solid #e6b800;padding:8px 12px}</style></head><body>\n<h1>resgrad tour</h1>\n",
     );
     let _ = writeln!(
         html,
@@ -128,12 +164,36 @@ pub fn tour_page(flow: &FlowFigures, degradation: &DegradationReport, seconds: f
             html.push_str(&figure_html("flow", f));
         }
     }
+    html.push_str(
+        "<p>The gradient-flow predictions (<code>docs/predictions.md</code>), measured for seeds 0 to 4 \
+         (<code>flow/predictions.csv</code>):</p>\n<table><tr><th>#</th><th>set-up</th><th>measured</th>\
+         <th>must hold</th><th>held</th></tr>\n",
+    );
+    for m in &flow.predictions {
+        let p = m.prediction;
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape_html(p.id),
+            escape_html(&p.setup_text()),
+            escape_html(&m.range_text()),
+            escape_html(&p.bound_text()),
+            if m.holds() { "yes" } else { "NO" }
+        );
+    }
+    html.push_str("</table>\n");
     let r = &degradation.result;
     let _ = writeln!(
         html,
         "<h2>2. The degradation problem, on {}</h2>",
         escape_html(&r.dataset)
     );
+    let class = if data.contains(FASHION_INSTALL) {
+        " class=\"note\""
+    } else {
+        ""
+    };
+    let _ = writeln!(html, "<p{class}>Data: {}</p>", escape_html(data));
     for f in &degradation.figures {
         html.push_str(&figure_html("degradation", f));
     }
