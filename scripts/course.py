@@ -17,6 +17,10 @@ it, `notebooks/NN-name.ipynb`, is written from it and committed without outputs.
     python scripts/course.py grade [--csv F] SUBMITTED.ipynb ...
                                                execute learners' notebooks and report every
                                                exercise: passed, not yet, error or not done
+    python scripts/course.py grade-selftest    grade a copy of a chapter with the solved
+                                               cells of tests/grading/ pasted in: they must
+                                               be reported passed, the rest not done, in
+                                               the table and in the CSV
 
 `scripts/notebooks` wraps these with the pinned tools (a venv with jupytext, nbclient and
 nbformat, and evcxr_jupyter).
@@ -464,6 +468,23 @@ def grade_one(path):
     return sorted(rows, key=lambda r: [int(x) for x in r[0].split(".")] if r[0] != "-" else [0])
 
 
+def print_table(all_rows):
+    width = max(len(r[0]) for r in all_rows)
+    print(f"\n{'notebook':<{width}}  exercise  verdict   message")
+    for nb, ex, verdict, message in all_rows:
+        print(f"{nb:<{width}}  {ex:<8}  {verdict:<8}  {message[:100]}")
+    passed = sum(r[2] == "passed" for r in all_rows)
+    print(f"\n{passed} of {len(all_rows)} exercises passed")
+
+
+def write_csv(all_rows, path):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["notebook", "exercise", "verdict", "message"])
+        w.writerows(all_rows)
+    print(f"wrote {path}")
+
+
 def cmd_grade(args):
     all_rows = []
     for path in args.notebooks:
@@ -471,17 +492,52 @@ def cmd_grade(args):
         rows = grade_one(path)
         print(f"{path}: graded in {time.time() - start:.0f} s")
         all_rows += [(path, *r) for r in rows]
-    width = max(len(r[0]) for r in all_rows)
-    print(f"\n{'notebook':<{width}}  exercise  verdict   message")
-    for nb, ex, verdict, message in all_rows:
-        print(f"{nb:<{width}}  {ex:<8}  {verdict:<8}  {message[:100]}")
-    passed = sum(r[2] == "passed" for r in all_rows)
-    print(f"\n{passed} of {len(all_rows)} exercises passed")
-    with open(args.csv, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["notebook", "exercise", "verdict", "message"])
-        w.writerows(all_rows)
-    print(f"wrote {args.csv}")
+    print_table(all_rows)
+    write_csv(all_rows, args.csv)
+
+
+def cmd_grade_selftest(_args):
+    """A copy of a chapter with the solved cells of tests/grading/ (named N.K.rs) pasted
+    over their placeholders: the grader must report those passed and the chapter's other
+    exercises not done, in its table and in its CSV."""
+    import tempfile
+
+    import nbformat
+
+    solved = {}
+    for f in sorted(glob.glob(os.path.join(ROOT, "tests", "grading", "*.rs"))):
+        solved[os.path.basename(f)[:-3]] = open(f).read().strip("\n")
+    numbers = {ex.split(".")[0].zfill(2) for ex in solved}
+    if len(numbers) != 1:
+        sys.exit(f"tests/grading/ must hold solved cells of one chapter, found {sorted(numbers)}")
+    number = numbers.pop()
+    _, name, md = next(c for c in chapters() if c[0] == number)
+    nb = nbformat.reads(notebook_from_source(md), as_version=4)
+    exercises = exercises_of(nb)
+    for ex, _, code in exercises:
+        if ex in solved:
+            nb.cells[code].source = solved[ex]
+    if len(exercises) <= len(solved):
+        sys.exit(f"chapter {number} needs an exercise left unsolved for the test")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, f"a-learner's-copy-of-{name}.ipynb")
+        nbformat.write(nb, path)
+        rows = [(path, *r) for r in grade_one(path)]
+        print_table(rows)
+        csv_path = os.path.join(tmp, "grades.csv")
+        write_csv(rows, csv_path)
+        with open(csv_path, newline="") as f:
+            from_csv = [tuple(r) for r in csv.reader(f)][1:]
+    want = {ex: ("passed" if ex in solved else "not done") for ex, _, _ in exercises}
+    got = {r[1]: r[2] for r in rows}
+    problems = []
+    if got != want:
+        problems.append(f"the table says {got}, expected {want}")
+    if from_csv != [tuple(r) for r in rows]:
+        problems.append("the CSV differs from the table")
+    if problems:
+        sys.exit("grading self-test failed: " + "; ".join(problems))
+    print(f"grading self-test: {', '.join(sorted(solved))} passed, the rest not done, in the table and the CSV")
 
 
 def main():
@@ -496,10 +552,16 @@ def main():
     g = sub.add_parser("grade")
     g.add_argument("--csv", default="grades.csv")
     g.add_argument("notebooks", nargs="+")
+    sub.add_parser("grade-selftest")
     args = p.parse_args()
-    {"build": cmd_build, "check": cmd_check, "run": cmd_run, "book": cmd_book, "grade": cmd_grade}[
-        args.command
-    ](args)
+    {
+        "build": cmd_build,
+        "check": cmd_check,
+        "run": cmd_run,
+        "book": cmd_book,
+        "grade": cmd_grade,
+        "grade-selftest": cmd_grade_selftest,
+    }[args.command](args)
 
 
 if __name__ == "__main__":
