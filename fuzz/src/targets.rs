@@ -14,6 +14,7 @@ use std::io::Write;
 
 use resgrad::data::{self, Dataset};
 use resgrad::models::{CifarSpec, MlpSpec, ResNet};
+use resgrad::ndarray::{ArrayD, IxDyn};
 use resgrad::nn::{Module, Role, Sequential, ShortcutOption};
 use resgrad::train::{self, Run, TrainConfig, checkpoint};
 
@@ -50,8 +51,17 @@ pub fn small_resnet() -> ResNet<f32> {
         .expect("a valid spec")
 }
 
-/// Every entry of `model` by name, its values as bits (so NaN compares equal to itself).
-fn snapshot(model: &dyn Module<f32>) -> Vec<(String, Vec<usize>, Vec<u32>)> {
+thread_local! {
+    // Built once per thread (a build reads the machine's memory size, which would slow each
+    // input down); every target leaves them as it found them.
+    static MLP: Sequential<f32> = small_mlp();
+    static RESNET: ResNet<f32> = small_resnet();
+}
+
+/// Every entry of `model`: name, shape, values as bits (so NaN compares equal to itself).
+type Snapshot = Vec<(String, Vec<usize>, Vec<u32>)>;
+
+fn snapshot(model: &dyn Module<f32>) -> Snapshot {
     model
         .state()
         .into_iter()
@@ -66,15 +76,26 @@ fn snapshot(model: &dyn Module<f32>) -> Vec<(String, Vec<usize>, Vec<u32>)> {
         .collect()
 }
 
+/// Sets every entry of `model` back to `before`, so the next input meets the same model.
+fn restore(model: &dyn Module<f32>, before: &Snapshot) {
+    for ((_, p, _), (_, shape, bits)) in model.state().iter().zip(before) {
+        let values = bits.iter().map(|&b| f32::from_bits(b)).collect();
+        p.set(ArrayD::from_shape_vec(IxDyn(shape), values).expect("the snapshot's shape"));
+    }
+}
+
 /// Loads `data` as a checkpoint into `model`; a refusal must leave the model unchanged.
 fn load_checked(model: &dyn Module<f32>, data: &[u8]) {
     let before = snapshot(model);
-    if let Err(problem) = checkpoint::load_bytes(model, data) {
-        assert!(!problem.is_empty(), "an empty error");
-        assert!(
-            snapshot(model) == before,
-            "a refused checkpoint changed the model ({problem})"
-        );
+    match checkpoint::load_bytes(model, data) {
+        Err(problem) => {
+            assert!(!problem.is_empty(), "an empty error");
+            assert!(
+                snapshot(model) == before,
+                "a refused checkpoint changed the model ({problem})"
+            );
+        }
+        Ok(()) => restore(model, &before),
     }
 }
 
@@ -82,47 +103,50 @@ fn load_checked(model: &dyn Module<f32>, data: &[u8]) {
 /// [`small_resnet`] (f32; the decoder, the architecture record, keys, dtypes, shapes,
 /// finite values).
 pub fn safetensors_load(data: &[u8]) {
-    load_checked(&small_mlp(), data);
-    load_checked(&small_resnet(), data);
+    MLP.with(|m| load_checked(m, data));
+    RESNET.with(|m| load_checked(m, data));
 }
 
 /// `train_state`: the bytes as a training state, loaded into [`small_mlp`] and a run with
 /// SGD momentum 0.9. A refusal leaves model, step and momentum untouched; a load past step
 /// 0 leaves a momentum buffer for every trainable parameter.
 pub fn train_state(data: &[u8]) {
-    let model = small_mlp();
-    let mut run = Run::new(&TrainConfig::default());
-    let before = snapshot(&model);
-    let result = train::load_state_bytes(&model, &mut run, data);
-    let state = model.state();
-    match result {
-        Err(e) => {
-            assert!(
-                snapshot(&model) == before,
-                "a refused state changed the model ({e})"
-            );
-            assert_eq!(run.step, 0, "a refused state changed the step ({e})");
-            for (name, p, _) in &state {
+    MLP.with(|model| {
+        let mut run = Run::new(&TrainConfig::default());
+        let before = snapshot(model);
+        let result = train::load_state_bytes(model, &mut run, data);
+        let state = model.state();
+        match result {
+            Err(e) => {
                 assert!(
-                    run.opt.velocity(p).is_none(),
-                    "a refused state set the momentum of `{name}` ({e})"
+                    snapshot(model) == before,
+                    "a refused state changed the model ({e})"
                 );
-            }
-        }
-        Ok(()) if run.step > 0 => {
-            for (name, p, role) in &state {
-                if *role == Role::Parameter {
-                    let v = run.opt.velocity(p);
+                assert_eq!(run.step, 0, "a refused state changed the step ({e})");
+                for (name, p, _) in &state {
                     assert!(
-                        v.is_some_and(|v| v.shape() == p.value().shape()),
-                        "a state at step {} loaded without a momentum buffer of the shape of `{name}`",
-                        run.step
+                        run.opt.velocity(p).is_none(),
+                        "a refused state set the momentum of `{name}` ({e})"
                     );
                 }
             }
+            Ok(()) => {
+                if run.step > 0 {
+                    for (name, p, role) in &state {
+                        if *role == Role::Parameter {
+                            let v = run.opt.velocity(p);
+                            assert!(
+                                v.is_some_and(|v| v.shape() == p.value().shape()),
+                                "a state at step {} loaded without a momentum buffer of the shape of `{name}`",
+                                run.step
+                            );
+                        }
+                    }
+                }
+                restore(model, &before);
+            }
         }
-        Ok(()) => {}
-    }
+    });
 }
 
 /// `idx`: the bytes split into an image file and a label file, loaded by
