@@ -158,17 +158,18 @@ fn bytes_too_short_for_any_format_are_errors_that_name_their_source() {
     use resgrad::data::{cifar10_from_bytes, idx_pair_from_bytes};
     let labels = idx_labels(&[0]);
     let images = idx_images(1, 1, 1, &[7]);
+    // Too short for a header; the last is a gzip stream's first 4 bytes, taken as raw (a
+    // gzip file has at least 18), so its magic number is wrong.
     for short in [&[][..], &[0x1f], &[0x1f, 0x8b], &[0x1f, 0x8b, 8, 0]] {
+        let rule = if short.len() < 4 {
+            "too short for an IDX"
+        } else {
+            "wrong magic number 0x1f8b0800"
+        };
         let e = idx_pair_from_bytes(short, &labels).unwrap_err().to_string();
-        assert!(
-            e.contains("<image bytes>") && e.contains("too short"),
-            "{e}"
-        );
+        assert!(e.contains("<image bytes>") && e.contains(rule), "{e}");
         let e = idx_pair_from_bytes(&images, short).unwrap_err().to_string();
-        assert!(
-            e.contains("<label bytes>") && e.contains("too short"),
-            "{e}"
-        );
+        assert!(e.contains("<label bytes>") && e.contains(rule), "{e}");
         let e = cifar10_from_bytes("batch 1", short)
             .unwrap_err()
             .to_string();
@@ -183,6 +184,33 @@ fn bytes_too_short_for_any_format_are_errors_that_name_their_source() {
         (d.images.as_slice(), d.shape),
         (&[7.0 / 255.0][..], [1, 1, 1])
     );
+}
+
+// ---- what the fuzzers found (each input also kept in fuzz/regressions/) ----
+
+#[test]
+fn a_gzip_trailer_recording_more_than_deflate_allows_is_not_trusted() {
+    // Found by the idx target (fuzz/regressions/idx/gzip-trailer-over-deflate-limit): a
+    // gzip file of about 100 bytes whose trailer records a size near 4 GiB let a header
+    // promising a 32768x32768 image through the size check, and the loader reserved 1 GiB
+    // for it before finding the stream short. Deflate's limit (1032 to 1) now caps what a
+    // trailer may record.
+    let mut images = gzip_stored(&idx_images(1, 32768, 32768, &[0; 16]));
+    let n = images.len();
+    images[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    let labels = idx_labels(&[0]);
+    let e = resgrad::data::idx_pair_from_bytes(&images, &labels)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("<image bytes>") && e.contains("promises 1 images of 32768x32768"),
+        "{e}"
+    );
+    assert_eq!(run_one(targets::idx, &idx_input(0, &images, &labels)), None);
+    // The same file with its true trailer is refused the same way.
+    let honest = gzip_stored(&idx_images(1, 32768, 32768, &[0; 16]));
+    let e = resgrad::data::idx_pair_from_bytes(&honest, &labels).unwrap_err();
+    assert!(e.to_string().contains("promises 1 images"), "{e}");
 }
 
 // ---- the seeds ----

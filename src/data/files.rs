@@ -60,11 +60,13 @@ fn open_maybe_gz<'a, R: Read + Seek + 'a>(
     Ok((Box::new(GzDecoder::new(f)), gz_bound(len, isize)))
 }
 
-/// The most bytes a gzip file of `len` bytes whose trailer ends in `isize` can inflate to.
+/// The most bytes a gzip file of `len` bytes whose trailer ends in `isize` can inflate to:
+/// the recorded size where deflate's limit is below 4 GiB (so the record is exact), but
+/// never more than that limit, whatever a corrupt or forged trailer records.
 fn gz_bound(len: u64, isize: [u8; 4]) -> u64 {
     let limit = len.saturating_mul(MAX_DEFLATE_RATIO);
     if limit < 1 << 32 {
-        u64::from(u32::from_le_bytes(isize))
+        u64::from(u32::from_le_bytes(isize)).min(limit)
     } else {
         limit
     }
@@ -121,7 +123,8 @@ fn idx_header(
             path,
             format!(
                 "wrong magic number 0x{found:08x}: an IDX {this} file starts with 0x{magic:08x} \
-                 (an {other} file has 0x{:08x})",
+                 ({} {other} file has 0x{:08x})",
+                if other == "image" { "an" } else { "a" },
                 magic ^ 0x2
             ),
         ));
