@@ -2,7 +2,7 @@
 //! Every problem is an [`Error::Data`](crate::Error) naming the file; nothing panics.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
@@ -14,47 +14,62 @@ use crate::error::{Error, Result};
 /// `len` bytes holds at most `len * 1032` bytes of content.
 const MAX_DEFLATE_RATIO: u64 = 1032;
 
-/// A file's content as a reader (un-gzipped if it starts with the gzip magic bytes), and
-/// the most bytes that content can hold: the size of a raw file; for a gzip file, the
+/// Where an IDX file's content comes from: the name errors give (a path, or `<image
+/// bytes>` for bytes in memory), a reader of the content (un-gzipped), and the most bytes
+/// that content can hold.
+type Source<'a> = (&'a Path, Box<dyn Read + 'a>, u64);
+
+/// A file's content as a [`Source`] (see [`open_maybe_gz`]).
+fn open_file(path: &Path) -> Result<Source<'_>> {
+    let io = |e: std::io::Error| Error::data(path, format!("could not read: {e}"));
+    let f = File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let (r, bound) = open_maybe_gz(BufReader::new(f), len, path)?;
+    Ok((path, r, bound))
+}
+
+/// Bytes in memory as a [`Source`] named `name` (see [`open_maybe_gz`]).
+fn open_bytes<'a>(bytes: &'a [u8], name: &'a Path) -> Result<Source<'a>> {
+    let (r, bound) = open_maybe_gz(Cursor::new(bytes), bytes.len() as u64, name)?;
+    Ok((name, r, bound))
+}
+
+/// Content of `len` bytes as a reader (un-gzipped if it starts with the gzip magic bytes),
+/// and the most bytes that content can hold: `len` for raw content; for gzip, the
 /// uncompressed size its trailer records, where that is exact (below 4 GiB), or else
 /// deflate's limit. A header that promises more than this is refused before anything is
-/// inflated.
-fn open_maybe_gz(path: &Path) -> Result<(Box<dyn Read>, u64)> {
-    let io = |e: std::io::Error| Error::data(path, format!("could not read: {e}"));
-    let mut f = File::open(path).map_err(io)?;
-    let len = f.metadata().map_err(io)?.len();
+/// inflated. Files and bytes in memory both come through here.
+fn open_maybe_gz<'a, R: Read + Seek + 'a>(
+    mut f: R,
+    len: u64,
+    name: &Path,
+) -> Result<(Box<dyn Read + 'a>, u64)> {
+    let io = |e: std::io::Error| Error::data(name, format!("could not read: {e}"));
     let mut magic = [0u8; 2];
+    // The smallest gzip file is 18 bytes (10 of header, 8 of trailer).
     let is_gz = len >= 18 && f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     if !is_gz {
         f.seek(SeekFrom::Start(0)).map_err(io)?;
-        return Ok((Box::new(BufReader::new(f)), len));
+        return Ok((Box::new(f), len));
     }
     // The last four bytes of a gzip file: the uncompressed size modulo 2^32.
     let mut isize = [0u8; 4];
     f.seek(SeekFrom::End(-4)).map_err(io)?;
     f.read_exact(&mut isize).map_err(io)?;
     f.seek(SeekFrom::Start(0)).map_err(io)?;
-    Ok((
-        Box::new(GzDecoder::new(BufReader::new(f))),
-        gz_bound(len, isize),
-    ))
+    Ok((Box::new(GzDecoder::new(f)), gz_bound(len, isize)))
 }
 
-/// The most bytes a gzip file of `len` bytes whose trailer ends in `isize` can inflate to.
+/// The most bytes a gzip file of `len` bytes whose trailer ends in `isize` can inflate to:
+/// the recorded size where deflate's limit is below 4 GiB (so the record is exact), but
+/// never more than that limit, whatever a corrupt or forged trailer records.
 fn gz_bound(len: u64, isize: [u8; 4]) -> u64 {
     let limit = len.saturating_mul(MAX_DEFLATE_RATIO);
     if limit < 1 << 32 {
-        u64::from(u32::from_le_bytes(isize))
+        u64::from(u32::from_le_bytes(isize)).min(limit)
     } else {
         limit
     }
-}
-
-/// [`open_maybe_gz`] for bytes in memory (the embedded digits).
-fn open_gz_bytes(b: &[u8]) -> (Box<dyn Read + '_>, u64) {
-    let n = b.len();
-    let isize = [b[n - 4], b[n - 3], b[n - 2], b[n - 1]];
-    (Box::new(GzDecoder::new(b)), gz_bound(n as u64, isize))
 }
 
 /// Reads exactly `n` bytes, or says what went wrong: a short file, or a corrupt gzip stream.
@@ -108,7 +123,8 @@ fn idx_header(
             path,
             format!(
                 "wrong magic number 0x{found:08x}: an IDX {this} file starts with 0x{magic:08x} \
-                 (an {other} file has 0x{:08x})",
+                 ({} {other} file has 0x{:08x})",
+                if other == "image" { "an" } else { "a" },
                 magic ^ 0x2
             ),
         ));
@@ -117,11 +133,6 @@ fn idx_header(
 }
 
 /// Reads IDX images: magic 0x00000803, count, rows, cols, then one byte per pixel.
-fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
-    let (mut r, bound) = open_maybe_gz(path)?;
-    idx_images_from(&mut *r, bound, path)
-}
-
 fn idx_images_from(
     r: &mut dyn Read,
     bound: u64,
@@ -158,11 +169,6 @@ fn idx_images_from(
 }
 
 /// Reads IDX labels: magic 0x00000801, count, then one byte per label.
-fn read_idx_labels(path: &Path) -> Result<Vec<usize>> {
-    let (mut r, bound) = open_maybe_gz(path)?;
-    idx_labels_from(&mut *r, bound, path)
-}
-
 fn idx_labels_from(r: &mut dyn Read, bound: u64, path: &Path) -> Result<Vec<usize>> {
     let head = idx_header(r, path, (8, 0x0801), ("label", "image"))?;
     let n = u64::from(be_u32(&head, 4));
@@ -231,7 +237,20 @@ fn idx_dataset(
     })
 }
 
+/// An IDX image source and its label source as a data set named `name`, pixels divided
+/// by `scale`: what [`idx_pair`], [`idx_pair_from_bytes`] and [`digits`] share.
+fn idx_pair_from(name: &str, images: Source, labels: Source, scale: f32) -> Result<Dataset> {
+    let (ip, mut ir, ibound) = images;
+    let images = idx_images_from(&mut *ir, ibound, ip)?;
+    let (lp, mut lr, lbound) = labels;
+    let labels = idx_labels_from(&mut *lr, lbound, lp)?;
+    idx_dataset(name, (ip, images), (lp, labels), scale)
+}
+
 /// An IDX image file and its label file (`.gz` or raw), pixels scaled to [0, 1].
+///
+/// The files are read as [`idx_pair_from_bytes`] reads bytes (the same checks, the same
+/// errors), streamed: only what the header promises is read, after the header is checked.
 pub fn idx_pair(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> Result<Dataset> {
     let (ip, lp) = (images.as_ref(), labels.as_ref());
     if !lp.exists() {
@@ -240,12 +259,38 @@ pub fn idx_pair(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> Result<Da
             format!("the label file for {} is missing", ip.display()),
         ));
     }
-    let images = read_idx_images(ip)?;
-    let labels = read_idx_labels(lp)?;
     let name = ip
         .file_name()
         .map_or("idx".into(), |f| f.to_string_lossy().into_owned());
-    idx_dataset(&name, (ip, images), (lp, labels), 255.0)
+    idx_pair_from(&name, open_file(ip)?, open_file(lp)?, 255.0)
+}
+
+/// An IDX image file and its label file given as bytes in memory (each gzipped or raw,
+/// as [`idx_pair`] reads them from files), pixels scaled to [0, 1]; the data set is named
+/// `idx`.
+///
+/// Any content is an error or a data set, never a panic: errors name `<image bytes>` or
+/// `<label bytes>` and say what is wrong (a wrong magic number, a header promising more
+/// than the bytes can hold, a corrupt gzip stream, a stray label, ...).
+///
+/// ```
+/// // One 1x2 image (header: magic 0x803, 1 image, 1 row, 2 columns) and its label.
+/// let images = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 255];
+/// let labels = [0, 0, 8, 1, 0, 0, 0, 1, 0];
+/// let d = resgrad::data::idx_pair_from_bytes(&images, &labels)?;
+/// assert_eq!((d.len(), d.shape, d.classes), (1, [1, 1, 2], 1));
+/// let short = resgrad::data::idx_pair_from_bytes(&images[..17], &labels).unwrap_err();
+/// assert!(short.to_string().contains("<image bytes>"));
+/// # Ok::<(), resgrad::Error>(())
+/// ```
+pub fn idx_pair_from_bytes(images: &[u8], labels: &[u8]) -> Result<Dataset> {
+    let (ip, lp) = (Path::new("<image bytes>"), Path::new("<label bytes>"));
+    idx_pair_from(
+        "idx",
+        open_bytes(images, ip)?,
+        open_bytes(labels, lp)?,
+        255.0,
+    )
 }
 
 /// The UCI 8x8 handwritten digits, embedded in the crate (CC BY 4.0, see `data/README.md`):
@@ -255,13 +300,11 @@ pub fn digits() -> Dataset {
         Path::new("data/digits-images-idx3-ubyte.gz"),
         Path::new("data/digits-labels-idx1-ubyte.gz"),
     );
-    let (mut ir, ibound) = open_gz_bytes(include_bytes!("../../data/digits-images-idx3-ubyte.gz"));
-    let (mut lr, lbound) = open_gz_bytes(include_bytes!("../../data/digits-labels-idx1-ubyte.gz"));
-    let d = idx_images_from(&mut *ir, ibound, ip).and_then(|images| {
-        let labels = idx_labels_from(&mut *lr, lbound, lp)?;
-        idx_dataset("digits", (ip, images), (lp, labels), 16.0)
-    });
-    d.expect("the embedded digits are valid (tested)")
+    let images = include_bytes!("../../data/digits-images-idx3-ubyte.gz");
+    let labels = include_bytes!("../../data/digits-labels-idx1-ubyte.gz");
+    open_bytes(images, ip)
+        .and_then(|images| idx_pair_from("digits", images, open_bytes(labels, lp)?, 16.0))
+        .expect("the embedded digits are valid (tested)")
 }
 
 /// Where Fashion-MNIST is looked for: `RESGRAD_DATA` if set, else Debian's
@@ -429,14 +472,41 @@ pub fn digits_split() -> (Dataset, Dataset) {
 }
 
 /// One CIFAR-10 binary file (`data_batch_N.bin`, `test_batch.bin`): records of one label
-/// byte and 3,072 pixel bytes (1,024 red, green, blue), pixels scaled to [0, 1].
+/// byte and 3,072 pixel bytes (1,024 red, green, blue), pixels scaled to [0, 1]. Read as
+/// [`cifar10_from_bytes`] reads bytes, errors naming the file.
 pub fn cifar10_file(path: impl AsRef<Path>) -> Result<Dataset> {
     let path = path.as_ref();
     let b = std::fs::read(path).map_err(|e| Error::data(path, format!("could not read: {e}")))?;
+    let name = path
+        .file_name()
+        .map_or("cifar10".into(), |f| f.to_string_lossy().into_owned());
+    cifar10_records(path, name, &b)
+}
+
+/// CIFAR-10 binary records given as bytes in memory (what [`cifar10_file`] reads from a
+/// file), as a data set named `name`; errors name `name` too.
+///
+/// Any content is an error or a data set, never a panic.
+///
+/// ```
+/// let mut record = vec![7u8]; // the label, then 3,072 pixels
+/// record.extend([128u8; 3072]);
+/// let d = resgrad::data::cifar10_from_bytes("one record", &record)?;
+/// assert_eq!((d.len(), d.labels[0], d.shape), (1, 7, [3, 32, 32]));
+/// let e = resgrad::data::cifar10_from_bytes("one record", &record[..3000]).unwrap_err();
+/// assert!(e.to_string().contains("one record"));
+/// # Ok::<(), resgrad::Error>(())
+/// ```
+pub fn cifar10_from_bytes(name: &str, bytes: &[u8]) -> Result<Dataset> {
+    cifar10_records(Path::new(name), name.to_string(), bytes)
+}
+
+/// The records of `b`, errors naming `source`, the data set named `name`.
+fn cifar10_records(source: &Path, name: String, b: &[u8]) -> Result<Dataset> {
     const RECORD: usize = 1 + 3 * 32 * 32;
-    if b.is_empty() || b.len() % RECORD != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(RECORD) {
         return Err(Error::data(
-            path,
+            source,
             format!(
                 "{} bytes is not a whole number of 3,073-byte CIFAR-10 records (truncated or not a CIFAR-10 binary file)",
                 b.len()
@@ -449,7 +519,7 @@ pub fn cifar10_file(path: impl AsRef<Path>) -> Result<Dataset> {
     for (i, rec) in b.chunks_exact(RECORD).enumerate() {
         if rec[0] > 9 {
             return Err(Error::data(
-                path,
+                source,
                 format!(
                     "record {i} has label {}, CIFAR-10 has 10 classes (0..9)",
                     rec[0]
@@ -460,9 +530,7 @@ pub fn cifar10_file(path: impl AsRef<Path>) -> Result<Dataset> {
         images.extend(rec[1..].iter().map(|&p| p as f32 / 255.0));
     }
     Ok(Dataset {
-        name: path
-            .file_name()
-            .map_or("cifar10".into(), |f| f.to_string_lossy().into_owned()),
+        name,
         images,
         shape: [3, 32, 32],
         labels,

@@ -10,8 +10,8 @@ mod synthetic;
 
 pub use dataset::{Batch, Dataset};
 pub use files::{
-    cifar10_dir, cifar10_file, digits, digits_split, fashion_mnist, fashion_mnist_dir, idx_dir,
-    idx_pair,
+    cifar10_dir, cifar10_file, cifar10_from_bytes, digits, digits_split, fashion_mnist,
+    fashion_mnist_dir, idx_dir, idx_pair, idx_pair_from_bytes,
 };
 pub use source::{DataSource, Splits, load_splits};
 pub use synthetic::{regression_grid, spirals, two_moons};

@@ -10,7 +10,7 @@ pub use degradation::{
     Checkpoints, DegradationConfig, DegradationResult, Family, RunResult, TrainedNet,
     run_degradation, run_degradation_until, run_degradation_with,
 };
-pub use state::{load_state, save_state};
+pub use state::{load_state, load_state_bytes, save_state};
 
 use std::io::IsTerminal;
 use std::time::Instant;

@@ -66,7 +66,37 @@ pub(crate) fn save_state_with(
 /// parameter (the error lists the missing keys), of the wrong shape, or not finite.
 pub fn load_state(model: &dyn Module<f32>, run: &mut Run, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let file = tensors::read_file::<f32>(path)?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::checkpoint(path, format!("could not read: {e}")))?;
+    load_state_from(model, run, &bytes, path)
+}
+
+/// [`load_state`] for the bytes of a training-state file in memory: the same checks, the
+/// same errors, naming `<bytes>` for the file. Any bytes are an error or a loaded state,
+/// never a panic; on an error `model` and `run` are unchanged.
+///
+/// ```
+/// use resgrad::models::MlpSpec;
+/// use resgrad::train::{Run, TrainConfig, load_state_bytes};
+///
+/// let model = MlpSpec::plain(4, 2).build::<f32>();
+/// let mut run = Run::new(&TrainConfig::default());
+/// let e = load_state_bytes(&model, &mut run, b"not a safetensors file").unwrap_err();
+/// assert!(e.to_string().contains("<bytes>"));
+/// assert_eq!(run.step, 0);
+/// ```
+pub fn load_state_bytes(model: &dyn Module<f32>, run: &mut Run, bytes: &[u8]) -> Result<()> {
+    load_state_from(model, run, bytes, Path::new("<bytes>"))
+}
+
+/// What [`load_state`] and [`load_state_bytes`] share; errors name `path`.
+fn load_state_from(
+    model: &dyn Module<f32>,
+    run: &mut Run,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<()> {
+    let file = tensors::decode::<f32>(bytes).map_err(|e| Error::checkpoint(path, e))?;
     let step: usize = file
         .metadata
         .get("step")
