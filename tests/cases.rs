@@ -18,10 +18,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use resgrad::Tape;
+mod common;
+
+use common::{bn_mlp, small_conv};
 use resgrad::data;
-use resgrad::models::{CifarSpec, MlpSpec, NetKind, ResNet};
+use resgrad::models::ResNet;
 use resgrad::ndarray::ArrayD;
-use resgrad::nn::{Mode, Module, Sequential, ShortcutOption};
+use resgrad::nn::{Mode, Module};
 use resgrad::train::{Run, TrainConfig, checkpoint, load_state, save_state, train_until};
 
 // ---------------------------------------------------------------------------------------
@@ -179,28 +182,6 @@ fn degradation_mlp(dir: &Path, extra: &[&str]) -> Outcome {
 
 // ---------------------------------------------------------------------------------------
 // Inputs.
-
-fn bn_mlp(seed: u64) -> Sequential {
-    MlpSpec {
-        kind: NetKind::Plain,
-        depth: 4,
-        batch_norm: true,
-        inputs: Some(64),
-        classes: Some(10),
-        seed,
-        ..MlpSpec::plain(16, 0)
-    }
-    .build()
-}
-
-fn small_conv(seed: u64) -> ResNet {
-    CifarSpec::resnet(8, ShortcutOption::A)
-        .in_channels(1)
-        .width(4)
-        .seed(seed)
-        .build()
-        .unwrap()
-}
 
 fn snapshot(m: &dyn Module<f32>) -> Vec<(String, Vec<u32>)> {
     m.state()

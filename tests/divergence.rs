@@ -2,27 +2,14 @@
 //! that make no sense come back as errors that say what happened and what to do; nothing
 //! panics, and no run reports success with meaningless numbers.
 
+mod common;
+
+use common::bn_mlp;
 use resgrad::data;
-use resgrad::models::{CifarSpec, MlpSpec, NetKind};
-use resgrad::nn::{
-    BatchNorm2d, Conv2d, Init, Linear, Mode, Module, Sequential, ShortcutOption, rng,
-};
+use resgrad::models::CifarSpec;
+use resgrad::nn::{BatchNorm2d, Conv2d, Init, Linear, Mode, Module, ShortcutOption, rng};
 use resgrad::train::{DegradationConfig, Family, Run, TrainConfig, train, train_until};
 use resgrad::{Error, Tape};
-
-/// A small BN MLP for 8x8 digits: batch norm in training mode refuses a batch of one.
-fn bn_mlp(seed: u64) -> Sequential {
-    MlpSpec {
-        kind: NetKind::Plain,
-        depth: 4,
-        batch_norm: true,
-        inputs: Some(64),
-        classes: Some(10),
-        seed,
-        ..MlpSpec::plain(16, 0)
-    }
-    .build()
-}
 
 fn cfg(steps: usize, batch: usize) -> TrainConfig {
     TrainConfig {

@@ -34,3 +34,30 @@ where
     assert!(report.passed(), "{report}");
     assert_eq!(report.pairs.len(), inputs.len());
 }
+
+/// A small BN MLP for the 8x8 digits (depth 4, width 16): batch norm in training mode
+/// refuses a batch of one.
+pub fn bn_mlp(seed: u64) -> resgrad::nn::Sequential {
+    use resgrad::models::{MlpSpec, NetKind};
+    MlpSpec {
+        kind: NetKind::Plain,
+        depth: 4,
+        batch_norm: true,
+        inputs: Some(64),
+        classes: Some(10),
+        seed,
+        ..MlpSpec::plain(16, 0)
+    }
+    .build()
+}
+
+/// A CIFAR ResNet-8 of width 4 for one-channel images (option A).
+pub fn small_conv(seed: u64) -> resgrad::models::ResNet {
+    use resgrad::models::CifarSpec;
+    CifarSpec::resnet(8, resgrad::nn::ShortcutOption::A)
+        .in_channels(1)
+        .width(4)
+        .seed(seed)
+        .build()
+        .unwrap()
+}
