@@ -117,9 +117,7 @@ pub fn labelled_bars(
         Ok(())
     };
     if let Err(e) = draw(&mut svg) {
-        svg = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
-        );
+        svg = super::could_not_draw(&e);
     }
     let mut csv = format!("bar,{}\n", y_label.replace(',', ";"));
     for (label, v) in bars {

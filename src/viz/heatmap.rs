@@ -75,9 +75,7 @@ pub fn heatmaps(name: &str, title: &str, panels: &[HeatPanel], caption: &str) ->
         Ok(())
     };
     if let Err(e) = draw(&mut svg) {
-        svg = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
-        );
+        svg = super::could_not_draw(&e);
     }
     let mut csv = String::from("panel,row,column,value\n");
     for p in panels {

@@ -45,9 +45,7 @@ impl LogLogChart {
     pub fn render(&self, name: &str) -> Figure {
         let mut svg = String::new();
         if let Err(e) = self.draw(&mut svg) {
-            svg = format!(
-                "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
-            );
+            svg = super::could_not_draw(&e);
         }
         Figure {
             name: name.to_string(),

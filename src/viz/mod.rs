@@ -285,6 +285,13 @@ fn range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// The SVG a figure shows when plotters could not draw it: the error, as text.
+fn could_not_draw(e: &dyn std::fmt::Display) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
+    )
+}
+
 /// The caption's lines, wrapped to fit `width` pixels at [`font::CAPTION`].
 fn caption_lines(caption: &str, width: u32) -> Vec<String> {
     // About 0.55 em a character, and the SVG's pixels are plotters' units over 1.24.
@@ -365,9 +372,7 @@ impl LineChart {
     pub fn render(&self, name: &str) -> Figure {
         let mut svg = String::new();
         if let Err(e) = self.draw(&mut svg) {
-            svg = format!(
-                "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
-            );
+            svg = could_not_draw(&e);
         }
         Figure {
             name: name.to_string(),
@@ -589,9 +594,7 @@ pub fn panels(name: &str, title: &str, charts: &[LineChart], caption: &str) -> F
         Ok(())
     };
     if let Err(e) = draw(&mut svg) {
-        svg = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
-        );
+        svg = could_not_draw(&e);
     }
     let mut csv = String::from("panel,series,x,y\n");
     for c in charts {
@@ -663,9 +666,7 @@ pub fn bar_chart(
             Ok(())
         };
     if let Err(e) = draw(&mut svg) {
-        svg = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\">could not draw: {e}</text></svg>"
-        );
+        svg = could_not_draw(&e);
     }
     let mut csv = format!("{x_label},{y_label}\n");
     for (x, y) in bars {
