@@ -534,3 +534,25 @@ fn the_command_line_checkpoints_then_resumes_to_the_same_table() {
     assert!(!ok && err.contains("--checkpoint-dir"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `degradation.md` states the runs' own training times summed, which a resumed sweep
+/// carries over from the commands before it, and not only the last command's wall time.
+#[test]
+fn the_report_of_a_resumed_sweep_counts_the_runs_own_times() {
+    let (result, _) = sweep(&mlp_sweep(None), &digits(), usize::MAX);
+    let mut result = result.unwrap();
+    for (i, run) in result.runs.iter_mut().enumerate() {
+        run.history.seconds = 100.0 * (i + 1) as f64; // as if read back from earlier commands
+    }
+    let report = resgrad::viz::degradation::DegradationReport {
+        result,
+        responses: Vec::new(),
+        figures: Vec::new(),
+        seconds: 5.0, // this command's wall time: it only read the states back
+    };
+    let md = report.markdown();
+    assert!(
+        md.contains("1000 s of training in all") && md.contains("this command ran 5 s"),
+        "{md}"
+    );
+}

@@ -45,17 +45,22 @@ pub fn run(
 }
 
 impl DegradationReport {
-    /// `degradation.md`: the settings, the wall time and the table of final errors.
+    /// `degradation.md`: the settings, the time and the table of final errors. The time is
+    /// the sum of the runs' own training times, which a sweep resumed from checkpoints
+    /// carries over from its earlier commands, and this command's wall time beside it.
     pub fn markdown(&self) -> String {
         let c = &self.result.config;
+        let training: f64 = self.result.runs.iter().map(|r| r.history.seconds).sum();
         format!(
-            "# Degradation on {}\n\n{} nets, width {}, {} steps of batch {}, lr {}, {:.0} s in all.\n\n{}",
+            "# Degradation on {}\n\n{} nets, width {}, {} steps of batch {}, lr {}, {:.0} s of \
+             training in all (the sum of the runs' times; this command ran {:.0} s).\n\n{}",
             self.result.dataset,
             c.family,
             c.width,
             c.train.steps,
             c.train.batch,
             c.train.lr,
+            training,
             self.seconds,
             self.result.markdown()
         )
