@@ -31,12 +31,15 @@ pub fn body_elements<T: crate::Float>(net: &Sequential<T>) -> Vec<usize> {
         .collect()
 }
 
+/// A named module of a [`Sequential`], as `Sequential::layers` holds it.
+type Named = (String, Box<dyn Module<f32>>);
+
 /// A net with some modules taken out; dropping it puts them back where they were, so the
 /// net is whole again even when the evaluation in between fails (or panics).
 struct Lesioned<'a> {
     net: &'a mut Sequential<f32>,
     /// `(position, (name, module))`, in increasing position.
-    removed: Vec<(usize, (String, Box<dyn Module<f32>>))>,
+    removed: Vec<(usize, Named)>,
 }
 
 impl<'a> Lesioned<'a> {
