@@ -144,12 +144,17 @@ pub fn nearby_gradient_cosine<T: Float>(
 }
 
 mod experiments;
+mod lesion;
 mod predictions;
 mod setup;
 pub use experiments::{
     DEEP_SETUPS, DEPTH_SETUPS, DepthCurve, LAMBDAS, NORM_DEPTHS, Shattered, depth_curve,
     eq5_split_resnet56, gradient_norm_depth, lambda_sweep, path_length_shares,
     response_std_at_init, shattered,
+};
+pub use lesion::{
+    Deletion, LesionConfig, LesionResult, LesionRun, accuracy_without, body_elements,
+    lesion_groups, lesion_study, run_lesion,
 };
 pub use predictions::{
     Measured, PREDICTIONS, Prediction, Quantity, measure_predictions, prediction,

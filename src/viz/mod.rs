@@ -13,6 +13,7 @@ pub mod bars;
 pub mod degradation;
 pub mod flow;
 pub mod heatmap;
+pub mod lesion;
 pub mod loglog;
 pub mod tour;
 
