@@ -18,7 +18,7 @@
 /// assert!((resgrad::flow::growth_per_layer(&points) - 2.0).abs() < 1e-12);
 /// ```
 pub fn growth_per_layer(points: &[(f64, f64)]) -> f64 {
-    if points.len() < 2 || points.iter().any(|p| !(p.1 > 0.0)) {
+    if points.len() < 2 || points.iter().any(|p| p.1.is_nan() || p.1 <= 0.0) {
         return f64::NAN;
     }
     let n = points.len() as f64;
