@@ -143,15 +143,19 @@ pub fn nearby_gradient_cosine<T: Float>(
     total / pairs as f64
 }
 
+mod eq8;
 mod experiments;
+mod growth;
 mod lesion;
 mod predictions;
 mod setup;
+pub use eq8::{eq8_split, lambda_blocks, lambda_sweep_mlp};
 pub use experiments::{
     DEEP_SETUPS, DEPTH_SETUPS, DepthCurve, LAMBDAS, NORM_DEPTHS, Shattered, depth_curve,
     eq5_split_resnet56, gradient_norm_depth, lambda_sweep, path_length_shares,
     response_std_at_init, shattered,
 };
+pub use growth::{bn_relu_growth, growth_per_layer};
 pub use lesion::{
     Deletion, LesionConfig, LesionResult, LesionRun, accuracy_without, body_elements,
     lesion_groups, lesion_study, run_lesion,
