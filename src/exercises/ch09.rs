@@ -96,10 +96,16 @@ fn block_mismatch(
     }
     let report = match attempt(|| gradcheck(|v| learner(&v[0]), &[x])) {
         Ok(r) => r,
-        Err(err) => return Some(format!("your forward panicked in the gradient check: {err}")),
+        Err(err) => {
+            return Some(format!(
+                "your forward panicked in the gradient check: {err}"
+            ));
+        }
     };
     if !report.passed() {
-        return Some("the values are right but a gradient is wrong; is every step a tape op?".into());
+        return Some(
+            "the values are right but a gradient is wrong; is every step a tape op?".into(),
+        );
     }
     None
 }
@@ -121,7 +127,14 @@ const COST_CASES: [(usize, usize, usize, StridePlacement, usize); 6] = [
 fn bottleneck_rows(
     (cin, width, stride, placement, side): (usize, usize, usize, StridePlacement, usize),
 ) -> Vec<(String, usize)> {
-    let block = Bottleneck::<f32>::new(cin, width, stride, ShortcutOption::B, placement, &mut rng(0));
+    let block = Bottleneck::<f32>::new(
+        cin,
+        width,
+        stride,
+        ShortcutOption::B,
+        placement,
+        &mut rng(0),
+    );
     Summary::of("bottleneck", &block, &[1, cin, side, side])
         .rows
         .into_iter()

@@ -60,7 +60,9 @@ pub fn grouped_bars(
         let name_of = |v: &f64| {
             let i = v.round();
             if (v - i).abs() < 1e-9 && i >= 0.0 {
-                categories.get(i as usize).map_or(String::new(), |c| c.to_string())
+                categories
+                    .get(i as usize)
+                    .map_or(String::new(), |c| c.to_string())
             } else {
                 String::new()
             }
@@ -92,7 +94,9 @@ pub fn grouped_bars(
             chart
                 .draw_series(bars)?
                 .label(*label)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color(g).filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 14, y + 6)], color(g).filled())
+                });
             let text = values
                 .iter()
                 .enumerate()
@@ -133,7 +137,11 @@ pub fn grouped_bars(
     for (i, c) in categories.iter().enumerate() {
         csv.push_str(&clean(c));
         for (_, values) in series {
-            let _ = write!(csv, ",{}", values.get(i).map_or(String::new(), f64::to_string));
+            let _ = write!(
+                csv,
+                ",{}",
+                values.get(i).map_or(String::new(), f64::to_string)
+            );
         }
         csv.push('\n');
     }
@@ -157,17 +165,31 @@ mod tests {
             "per stage",
             "M params",
             &["conv1", "conv2_x", "fc"],
-            &[("ResNet-34", vec![0.01, 0.22, 0.51]), ("ResNet-50", vec![0.01, 0.22, 2.05])],
+            &[
+                ("ResNet-34", vec![0.01, 0.22, 0.51]),
+                ("ResNet-50", vec![0.01, 0.22, 2.05]),
+            ],
             2,
             "the fc layer of ResNet-50 is four times ResNet-34's",
         );
         assert!(!f.svg.contains("could not draw"), "{}", f.svg);
-        for text in ["conv1", "conv2_x", "fc", "ResNet-34", "ResNet-50", "2.05", "0.51"] {
+        for text in [
+            "conv1",
+            "conv2_x",
+            "fc",
+            "ResNet-34",
+            "ResNet-50",
+            "2.05",
+            "0.51",
+        ] {
             assert!(f.svg.contains(text), "{text} missing from the drawing");
         }
         // One filled rectangle per bar, in the colour of its series.
         let fill = |c: RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
-        assert!(f.svg.matches(&fill(color(1))).count() >= 3, "three bars of ResNet-50");
+        assert!(
+            f.svg.matches(&fill(color(1))).count() >= 3,
+            "three bars of ResNet-50"
+        );
         assert_eq!(
             f.csv,
             "category,ResNet-34,ResNet-50\nconv1,0.01,0.01\nconv2_x,0.22,0.22\nfc,0.51,2.05\n"

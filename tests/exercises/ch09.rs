@@ -10,7 +10,10 @@ fn exercise_9_1_bottleneck() {
         let m = Mode::Train;
         let h = b.bn1.forward(&b.conv1.forward(x, m), m).relu();
         let h = b.bn2.forward(&b.conv2.forward(&h, m), m).relu();
-        let shortcut = b.shortcut.apply(x, m).expect("a residual block has a shortcut");
+        let shortcut = b
+            .shortcut
+            .apply(x, m)
+            .expect("a residual block has a shortcut");
         (b.bn3.forward(&b.conv3.forward(&h, m), m) + shortcut).relu()
     };
     let verdict = exercises::check_bottleneck(solution);
@@ -30,7 +33,12 @@ fn exercise_9_1_bottleneck() {
     };
     let verdict = exercises::check_bottleneck(relu_before_add);
     assert!(!verdict.passed);
-    assert!(verdict.message.contains("order of BN, ReLU and the addition"), "{verdict}");
+    assert!(
+        verdict
+            .message
+            .contains("order of BN, ReLU and the addition"),
+        "{verdict}"
+    );
 
     // Adding `x` itself is right where the shape is kept and wrong where it changes.
     let always_identity = |b: &Bottleneck<f64>, x: &Var<f64>| {
@@ -107,7 +115,10 @@ fn exercise_9_3_the_cost_of_a_bottleneck() {
     };
     let verdict = exercises::check_bottleneck_macs(no_projection);
     assert!(!verdict.passed);
-    assert!(verdict.message.contains("projection shortcut is missing"), "{verdict}");
+    assert!(
+        verdict.message.contains("projection shortcut is missing"),
+        "{verdict}"
+    );
 
     let swapped = |cin, width, stride, placement, side| {
         let other = match placement {
