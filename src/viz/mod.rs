@@ -7,7 +7,7 @@
 //! [`mod@flow`] for gradient flow at initialisation, [`degradation`] for the degradation
 //! experiment, and [`tour`] puts both on one page. The chapters draw their own numbers with
 //! [`LineChart`], [`LogLogChart`] (errors against a step size), [`heatmaps`] (feature
-//! maps, matrices), [`labelled_bars`] (timings) and [`grouped_bars`] (a few numbers
+//! maps, matrices), [`labelled_bars`] (timings) and [`grouped_bars()`] (a few numbers
 //! compared two ways, such as cost per stage of two nets).
 
 pub mod bars;
