@@ -7,11 +7,13 @@
 //! [`mod@flow`] for gradient flow at initialisation, [`degradation`] for the degradation
 //! experiment, and [`tour`] puts both on one page. The chapters draw their own numbers with
 //! [`LineChart`], [`LogLogChart`] (errors against a step size), [`heatmaps`] (feature
-//! maps, matrices) and [`labelled_bars`] (timings).
+//! maps, matrices), [`labelled_bars`] (timings) and [`grouped_bars()`] (a few numbers
+//! compared two ways, such as cost per stage of two nets).
 
 pub mod bars;
 pub mod degradation;
 pub mod flow;
+pub mod grouped_bars;
 pub mod heatmap;
 pub mod lesion;
 pub mod loglog;
@@ -23,6 +25,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 pub use bars::labelled_bars;
+pub use grouped_bars::grouped_bars;
 pub use heatmap::{HeatPanel, heatmaps};
 pub use loglog::LogLogChart;
 
