@@ -8,6 +8,12 @@ use super::*;
 /// pixel and pad the channels with zeros to `out_channels`, half before and half after.
 /// Compared with [`Var::zero_pad_shortcut`], values and gradients.
 pub fn check_option_a(f: impl Fn(&Var<f64>, usize) -> Var<f64>) -> Verdict {
+    option_a_verdict(&f)
+}
+
+// The checkers' bodies take `&dyn Fn`, so that they are compiled once with the crate: a
+// notebook cell then compiles only the learner's closure, not the whole check.
+fn option_a_verdict(f: &dyn Fn(&Var<f64>, usize) -> Var<f64>) -> Verdict {
     const E: &str = "6.1 option-A shortcut";
     let x = gaussian::<f64>(&[2, 4, 6, 6], &mut rng(1));
     let g = gaussian::<f64>(&[2, 8, 3, 3], &mut rng(2));
@@ -64,6 +70,10 @@ pub fn check_option_a(f: impl Fn(&Var<f64>, usize) -> Var<f64>) -> Verdict {
 ///
 /// [`Norm::None`]: crate::nn::Norm::None
 pub fn check_zero_init(f: impl Fn(&crate::nn::BasicBlock<f64>)) -> Verdict {
+    zero_init_verdict(&f)
+}
+
+fn zero_init_verdict(f: &dyn Fn(&crate::nn::BasicBlock<f64>)) -> Verdict {
     const E: &str = "6.2 zero init without batch norm";
     let block = crate::nn::BasicBlock::<f64>::with_init(
         (4, 4, 1),
@@ -114,6 +124,10 @@ pub fn check_zero_init(f: impl Fn(&crate::nn::BasicBlock<f64>)) -> Verdict {
 /// ReLU, the addition, pooling and option A's zero padding count 0. Compared with
 /// [`ResNet::summary`](crate::models::ResNet::summary)'s total for depths 20, 56 and 110.
 pub fn check_cifar_macs(f: impl Fn(usize, ShortcutOption) -> usize) -> Verdict {
+    cifar_macs_verdict(&f)
+}
+
+fn cifar_macs_verdict(f: &dyn Fn(usize, ShortcutOption) -> usize) -> Verdict {
     const E: &str = "6.3 multiply-adds of a CIFAR ResNet";
     let truth = |depth: usize, option: ShortcutOption| {
         crate::models::ResNet::<f32>::cifar(depth, option)

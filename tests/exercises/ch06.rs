@@ -1,8 +1,8 @@
 //! Chapter 06's exercises: the solutions, and each checker rejecting its placeholder and a plausible mistake.
 
 use resgrad::exercises::{self, placeholders};
-use resgrad::nn::{BasicBlock, ShortcutOption};
 use resgrad::ndarray::ArrayD;
+use resgrad::nn::{BasicBlock, ShortcutOption};
 use resgrad::{Var, concat};
 
 fn option_a(x: &Var<f64>, out: usize) -> Var<f64> {
