@@ -48,6 +48,8 @@ BOOK = os.path.join(ROOT, "docs", "book")
 PROSE_FLOOR = {"00": 600, "01": 1500, "02": 1500, "03": 1500, "04": 1500, "05": 1500, "06": 1500, "07": 1500, "08": 1500, "09": 1500}
 MIN_PICTURES = 2
 MIN_EXERCISES = 2
+# Exercises across the whole course.
+MIN_TOTAL_EXERCISES = 22
 
 EXERCISE_HEADING = re.compile(r"^#+\s*Exercise\s+(\d+)\.(\d+)\b", re.M)
 VERDICT = re.compile(r"^(PASS|NOT YET) (\d+\.\d+)\b(.*)$", re.M)
@@ -189,6 +191,8 @@ def cmd_check(_args):
         len(exercises_of(json.loads(notebook_from_source(md)))) for _, _, md in chapters()
     )
     print(f"{len(numbers)} chapters, {total} exercises")
+    if total < MIN_TOTAL_EXERCISES:
+        problems.append(f"the course has {total} exercises, at least {MIN_TOTAL_EXERCISES} wanted")
     if problems:
         print("\n".join(problems))
         sys.exit(1)
