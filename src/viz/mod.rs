@@ -7,13 +7,15 @@
 //! [`mod@flow`] for gradient flow at initialisation, [`degradation`] for the degradation
 //! experiment, and [`tour`] puts both on one page. The chapters draw their own numbers with
 //! [`LineChart`], [`LogLogChart`] (errors against a step size), [`heatmaps`] (feature
-//! maps, matrices) and [`labelled_bars`] (timings).
+//! maps, matrices), [`labelled_bars`] (timings) and [`Roofline`] (FLOP rates against arithmetic
+//! intensity).
 
 pub mod bars;
 pub mod degradation;
 pub mod flow;
 pub mod heatmap;
 pub mod loglog;
+pub mod roofline;
 pub mod tour;
 
 use std::fmt::Write as _;
@@ -24,6 +26,7 @@ use plotters::prelude::*;
 pub use bars::labelled_bars;
 pub use heatmap::{HeatPanel, heatmaps};
 pub use loglog::LogLogChart;
+pub use roofline::{Roofline, RooflinePoint};
 
 pub mod graph;
 
