@@ -106,7 +106,8 @@ impl Roofline {
             .collect();
         let ridge = self.ridge();
         let x0 = shown.iter().map(|p| p.intensity).fold(ridge, f64::min) / 4.0;
-        let x1 = shown.iter().map(|p| p.intensity).fold(ridge, f64::max) * 4.0;
+        // Room on the right for the names written beside the points.
+        let x1 = shown.iter().map(|p| p.intensity).fold(ridge, f64::max) * 16.0;
         let y1 = self.peak_gflops * 3.0;
         let y0 = shown
             .iter()
