@@ -34,6 +34,9 @@ use safetensors::tensor::{SafeTensors, TensorView};
 use crate::Float;
 use crate::error::{Error, Result};
 
+pub mod header;
+pub use header::{Header, HeaderEntry, read_header};
+
 /// How one tensor is stored in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dtype {

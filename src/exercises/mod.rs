@@ -95,6 +95,7 @@ mod ch06;
 mod ch07;
 mod ch08;
 mod ch09;
+mod ch10;
 
 pub use ch00::*;
 pub use ch01::*;
@@ -106,6 +107,7 @@ pub use ch06::*;
 pub use ch07::*;
 pub use ch08::*;
 pub use ch09::*;
+pub use ch10::*;
 
 /// Placeholders that run, for the exercises whose answer is a function: the checkers say
 /// what is missing.

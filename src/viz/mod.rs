@@ -7,8 +7,9 @@
 //! [`mod@flow`] for gradient flow at initialisation, [`degradation`] for the degradation
 //! experiment, and [`tour`] puts both on one page. The chapters draw their own numbers with
 //! [`LineChart`], [`LogLogChart`] (errors against a step size), [`heatmaps`] (feature
-//! maps, matrices), [`labelled_bars`] (timings) and [`grouped_bars()`] (a few numbers
-//! compared two ways, such as cost per stage of two nets).
+//! maps, matrices), [`labelled_bars`] (timings), [`grouped_bars()`] (a few numbers compared
+//! two ways, such as cost per stage of two nets) and [`Roofline`] (FLOP rates against
+//! arithmetic intensity).
 
 pub mod bars;
 pub mod degradation;
@@ -17,6 +18,7 @@ pub mod grouped_bars;
 pub mod heatmap;
 pub mod lesion;
 pub mod loglog;
+pub mod roofline;
 pub mod tour;
 
 use std::fmt::Write as _;
@@ -28,6 +30,7 @@ pub use bars::labelled_bars;
 pub use grouped_bars::grouped_bars;
 pub use heatmap::{HeatPanel, heatmaps};
 pub use loglog::LogLogChart;
+pub use roofline::{Roofline, RooflinePoint};
 
 pub mod graph;
 
