@@ -10,7 +10,6 @@
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{DrawResult, Figure, caption_height, color, draw_caption, font};
 
@@ -152,21 +151,18 @@ impl Roofline {
             4,
             color(6).mix(0.5).stroke_width(1),
         ))?;
+        // Each kernel is named in the legend, not beside its dot: kernels of close
+        // intensity and rate would print their names over each other.
         for (i, p) in shown.iter().enumerate() {
             let c = color(i % 6);
-            chart.draw_series(std::iter::once(Circle::new(
-                (p.intensity, p.gflops),
-                6,
-                c.filled(),
-            )))?;
-            chart.draw_series(std::iter::once(Text::new(
-                p.name.clone(),
-                (p.intensity * 1.15, p.gflops),
-                ("sans-serif", font::LEGEND)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
-            )))?;
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (p.intensity, p.gflops),
+                    6,
+                    c.filled(),
+                )))?
+                .label(p.name.clone())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
         chart
             .configure_series_labels()
