@@ -23,7 +23,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     remove_stale_temporaries(path);
     let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(format!(".tmp{}.{n}", std::process::id()));
+    tmp_name.push(format!(".tmp{}.{n}", process_id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -35,6 +35,20 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// This process's id, for the temporary file names.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn process_id() -> u32 {
+    std::process::id()
+}
+
+/// 0: a browser (`wasm32-unknown-unknown`) has no process ids, and `std::process::id()`
+/// panics there. Its file system refuses every write, so a save returns that error
+/// instead of panicking.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn process_id() -> u32 {
+    0
 }
 
 /// The process id in a temporary file name `<name>.tmp<pid>` or `<name>.tmp<pid>.<n>`,
@@ -69,7 +83,7 @@ fn remove_stale_temporaries(path: &Path) {
         return;
     };
     let prefix = format!("{name}.tmp");
-    let me = std::process::id();
+    let me = process_id();
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let Some(pid) = file_name
