@@ -22,12 +22,29 @@
 //! println!("{tape}");                      // the tape, one line per node
 //! assert_eq!(grads[&w].shape(), &[2, 1]);  // dy/dw has w's shape
 //! ```
+//!
+//! ## In a browser
+//!
+//! The library also builds for WebAssembly in a browser
+//! (`cargo build --release --lib --target wasm32-unknown-unknown`; `scripts/check` builds
+//! it), and the engine and the trainer run there. The binary, the tests and the benchmarks
+//! are native only. What a browser lacks, the library does without:
+//! - **threads:** rayon cannot start one there, and runs every parallel loop on the
+//!   calling thread. Each reduction adds in fixed chunks, so the numbers do not depend on
+//!   the thread count (`tests/threads.rs`).
+//! - **a clock:** a run's [`train::History::seconds`] and
+//!   [`train::History::images_per_second`] are 0 there; losses, errors and weights never
+//!   depend on time.
+//! - **random bytes from the system:** rand links getrandom, which there asks the
+//!   JavaScript host (its `wasm_js` feature). resgrad seeds every generator itself.
+//! - **files:** loading and saving return an error.
 
 #![warn(missing_docs)]
 
 mod alloc;
 pub mod arrays;
 pub mod backward;
+mod clock;
 pub mod data;
 mod error;
 pub mod exercises;

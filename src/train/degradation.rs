@@ -487,7 +487,7 @@ impl RunJob<'_> {
             train_until(model, self.train_set, self.test, tc, &mut run, next)?;
             // The rate over every step of the run, across sessions.
             run.history.images_per_second =
-                (run.step * tc.batch) as f64 / run.history.seconds.max(1e-9);
+                crate::clock::per_second((run.step * tc.batch) as f64, run.history.seconds);
             let mut meta = self
                 .settings
                 .iter()

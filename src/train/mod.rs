@@ -13,8 +13,8 @@ pub use degradation::{
 pub use state::{load_state, load_state_bytes, save_state};
 
 use std::io::IsTerminal;
-use std::time::Instant;
 
+use crate::clock::{Stopwatch, per_second};
 use crate::data::Dataset;
 use crate::nn::{Mode, Module};
 use crate::{Error, Result, Tape, Var};
@@ -166,9 +166,11 @@ pub struct History {
     pub evals: Vec<EvalPoint>,
     /// Mean training loss and batch error of each completed epoch: `(epoch, loss, error)`.
     pub epochs: Vec<(usize, f64, f64)>,
-    /// Images per second over the run.
+    /// Images per second over the run (0 where there is no clock: in a browser, on
+    /// `wasm32-unknown-unknown`).
     pub images_per_second: f64,
-    /// Wall time of the run, seconds.
+    /// Wall time of the run, seconds (0 where there is no clock: in a browser, on
+    /// `wasm32-unknown-unknown`).
     pub seconds: f64,
 }
 
@@ -221,7 +223,7 @@ pub fn try_evaluate(model: &dyn Module<f32>, data: &Dataset, limit: usize) -> Re
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     label: String,
-    last_line: Instant,
+    last_line: Stopwatch,
     every: f64,
     quiet: bool,
 }
@@ -244,7 +246,7 @@ impl Progress {
         Progress {
             bar,
             label: label.to_string(),
-            last_line: Instant::now(),
+            last_line: Stopwatch::start(),
             every: 3.0,
             quiet,
         }
@@ -257,11 +259,9 @@ impl Progress {
                 bar.set_position(step as u64);
                 bar.set_message(msg.to_string());
             }
-            None if !self.quiet
-                && (self.last_line.elapsed().as_secs_f64() >= self.every || step == total) =>
-            {
+            None if !self.quiet && (self.last_line.seconds() >= self.every || step == total) => {
                 eprintln!("  {}: step {step}/{total} {msg}", self.label);
-                self.last_line = Instant::now();
+                self.last_line = Stopwatch::start();
             }
             None => {}
         }
@@ -334,7 +334,7 @@ pub fn train_until(
     let params = model.parameters();
     let until = until.min(cfg.steps);
     let mut progress = Progress::new(cfg.steps, &cfg.label);
-    let start = Instant::now();
+    let start = Stopwatch::start();
     let first = run.step;
     let mut epoch_cache: Option<(u64, Vec<crate::data::Batch>)> = None;
     while run.step < until {
@@ -387,8 +387,10 @@ pub fn train_until(
             };
             run.history.evals.push(point);
         }
-        let ips =
-            (run.step - first) as f64 * cfg.batch as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        let ips = per_second(
+            (run.step - first) as f64 * cfg.batch as f64,
+            start.seconds(),
+        );
         progress.update(
             run.step,
             cfg.steps,
@@ -396,9 +398,9 @@ pub fn train_until(
         );
     }
     progress.finish();
-    let secs = start.elapsed().as_secs_f64();
+    let secs = start.seconds();
     run.history.seconds += secs;
-    run.history.images_per_second = ((run.step - first) * cfg.batch) as f64 / secs.max(1e-9);
+    run.history.images_per_second = per_second(((run.step - first) * cfg.batch) as f64, secs);
     Ok(())
 }
 

@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use super::{Figure, LineChart, Series, panels};
 use crate::data::Dataset;
@@ -32,7 +31,7 @@ pub fn run(
     train: &Dataset,
     test: Option<&Dataset>,
 ) -> crate::Result<DegradationReport> {
-    let start = Instant::now();
+    let start = crate::clock::Stopwatch::start();
     let (result, responses) = degradation_with_responses(cfg, train, test)?;
     let mut figures = vec![result.figure()];
     figures.extend(response_figure(&responses));
@@ -40,7 +39,7 @@ pub fn run(
         result,
         responses,
         figures,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds: start.seconds(),
     })
 }
 

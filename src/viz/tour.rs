@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use super::Figure;
 use super::degradation::{self, DegradationReport};
@@ -101,7 +100,7 @@ pub struct Tour {
 /// diverged run, carried as [`std::io::Error::other`]).
 pub fn run_tour(out: impl AsRef<Path>) -> std::io::Result<Tour> {
     let out = out.as_ref();
-    let start = Instant::now();
+    let start = crate::clock::Stopwatch::start();
     eprintln!(
         "resgrad tour: gradient flow at initialisation, then a short degradation run (under 5 minutes)"
     );
@@ -114,7 +113,7 @@ pub fn run_tour(out: impl AsRef<Path>) -> std::io::Result<Tour> {
     let report =
         degradation::run(&cfg, &data.train, Some(&data.test)).map_err(std::io::Error::other)?;
     report.save(out.join("degradation"))?;
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = start.seconds();
     let page = out.join("index.html");
     crate::io::write_atomic(
         &page,
