@@ -27,16 +27,20 @@
 //!
 //! The library also builds for WebAssembly in a browser
 //! (`cargo build --release --lib --target wasm32-unknown-unknown`; `scripts/check` builds
-//! it), and the engine and the trainer run there. The binary, the tests and the benchmarks
-//! are native only. What a browser lacks, the library does without:
+//! it), and the engine and the trainer run there: the playground (`playground/`) is that
+//! build. The binary, the tests, the benchmarks and the figures ([`viz`], plotters) are
+//! native only. What a browser lacks, the library does without:
 //! - **threads:** rayon cannot start one there, and runs every parallel loop on the
 //!   calling thread. Each reduction adds in fixed chunks, so the numbers do not depend on
 //!   the thread count (`tests/threads.rs`).
 //! - **a clock:** a run's [`train::History::seconds`] and
 //!   [`train::History::images_per_second`] are 0 there; losses, errors and weights never
 //!   depend on time.
-//! - **random bytes from the system:** rand links getrandom, which there asks the
-//!   JavaScript host (its `wasm_js` feature). resgrad seeds every generator itself.
+//! - **random bytes from the system:** resgrad seeds every generator itself, and links
+//!   rand without the system source (getrandom).
+//! - **JavaScript:** the module imports nothing, so a page loads it with no generated glue;
+//!   the progress bar (indicatif) and the figures (plotters), which would import
+//!   JavaScript functions, are left out, and the trainer's progress lines go nowhere.
 //! - **files:** loading and saving return an error.
 
 #![warn(missing_docs)]
@@ -57,9 +61,11 @@ pub mod models;
 pub mod nn;
 pub mod op;
 pub mod ops;
+pub mod playground;
 mod tape;
 pub mod tensors;
 pub mod train;
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub mod viz;
 
 pub use arrays::randn;
@@ -76,6 +82,7 @@ pub use tensors::{load_tensors, save_tensors};
 /// Re-exported so that a notebook needs only `:dep resgrad`.
 pub use ndarray;
 /// Re-exported so that a notebook needs only `:dep resgrad`.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use plotters;
 
 /// The README's examples, compiled and run as doctests so that they stay true.

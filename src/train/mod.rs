@@ -12,6 +12,7 @@ pub use degradation::{
 };
 pub use state::{load_state, load_state_bytes, save_state};
 
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 use std::io::IsTerminal;
 
 use crate::clock::{Stopwatch, per_second};
@@ -221,11 +222,47 @@ pub fn try_evaluate(model: &dyn Module<f32>, data: &Dataset, limit: usize) -> Re
 /// Reports progress: an indicatif bar on a terminal; elsewhere (a notebook, a log) a
 /// compact line every few seconds, so a learner never stares at a silent cell.
 pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
+    bar: Option<Bar>,
     label: String,
     last_line: Stopwatch,
     every: f64,
     quiet: bool,
+}
+
+/// indicatif's bar, natively.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+type Bar = indicatif::ProgressBar;
+
+/// A browser has no terminal, so no bar is ever made there (and indicatif is not linked).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+struct Bar;
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+impl Bar {
+    fn set_position(&self, _: u64) {}
+    fn set_message(&self, _: String) {}
+    fn finish_and_clear(&self) {}
+}
+
+/// A bar over `total` steps, labelled `label`, where stderr is a terminal.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn terminal_bar(total: usize, label: &str) -> Option<Bar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix:>18} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.set_prefix(label.to_string());
+        bar
+    })
+}
+
+/// No terminal in a browser: no bar.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn terminal_bar(_: usize, _: &str) -> Option<Bar> {
+    None
 }
 
 impl Progress {
@@ -233,18 +270,12 @@ impl Progress {
     /// line: `plain-20 (seed 0): step 50/500 ...`).
     pub fn new(total: usize, label: &str) -> Self {
         let quiet = std::env::var_os("RESGRAD_QUIET").is_some();
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{prefix:>18} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-            ) {
-                bar.set_style(style);
-            }
-            bar.set_prefix(label.to_string());
-            bar
-        });
         Progress {
-            bar,
+            bar: if quiet {
+                None
+            } else {
+                terminal_bar(total, label)
+            },
             label: label.to_string(),
             last_line: Stopwatch::start(),
             every: 3.0,
