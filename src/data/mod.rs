@@ -14,4 +14,4 @@ pub use files::{
     fashion_mnist_dir, idx_dir, idx_pair, idx_pair_from_bytes,
 };
 pub use source::{DataSource, Splits, load_splits};
-pub use synthetic::{regression_grid, spirals, two_moons};
+pub use synthetic::{circles, regression_grid, spirals, two_moons};

@@ -35,13 +35,22 @@ pub fn eq8_split(
     }
     let refs: Vec<&dyn Module<f64>> = blocks.iter().map(|b| b as &dyn Module<f64>).collect();
     let flow = boundary_gradients(&refs, x0, g, Mode::Train);
-    let mut out = Vec::with_capacity(blocks.len() + 1);
-    for (l, grad) in flow.grads.iter().enumerate() {
-        let product: f64 = blocks[l..].iter().map(|b| b.shortcut_scale).product();
-        let direct = g * product;
-        out.push((norm(&direct), norm(&(grad - &direct))));
-    }
-    out
+    let lambdas: Vec<f64> = blocks.iter().map(|b| b.shortcut_scale).collect();
+    split_of(&lambdas, &flow.grads, g)
+}
+
+/// Eq. 8's split from gradients already measured: `grads[l]` is `dE/dx_l` at every
+/// boundary of blocks with shortcut scales `lambdas`, `g = dE/dx_L`.
+pub(crate) fn split_of(lambdas: &[f64], grads: &[ArrayD<f64>], g: &ArrayD<f64>) -> Vec<(f64, f64)> {
+    grads
+        .iter()
+        .enumerate()
+        .map(|(l, grad)| {
+            let product: f64 = lambdas[l..].iter().product();
+            let direct = g * product;
+            (norm(&direct), norm(&(grad - &direct)))
+        })
+        .collect()
 }
 
 /// The residual MLP of the lambda sweep: `depth / 2` blocks `lambda x + s W2 relu(W1 x)`

@@ -148,6 +148,7 @@ mod experiments;
 mod growth;
 mod lesion;
 mod predictions;
+mod probe;
 mod setup;
 pub use eq8::{eq8_split, lambda_blocks, lambda_sweep_mlp};
 pub use experiments::{
@@ -164,6 +165,7 @@ pub use predictions::{
     Measured, PREDICTIONS, Prediction, Quantity, measure_predictions, prediction,
     predictions_markdown,
 };
+pub use probe::{MlpProbe, probe_mlp};
 pub use setup::{BATCH, FlowSetup, WIDTH};
 
 use crate::models::{Block, ResNet};

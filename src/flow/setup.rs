@@ -1,7 +1,7 @@
 //! The fully connected nets the gradient-flow experiments measure, by name.
 
 use crate::models::MlpSpec;
-use crate::nn::{Init, MlpNorm, Module, Sequential};
+use crate::nn::{Init, MlpNorm, Sequential};
 
 /// Width of every gradient-flow MLP (and the batch size of its probes).
 pub const WIDTH: usize = 64;
@@ -74,38 +74,31 @@ impl FlowSetup {
         if self.is_residual() { 2 } else { 1 }
     }
 
-    /// The net of `depth` weight layers with the weights of `seed`, as a sequence whose
-    /// elements are its layers (plain) or blocks (residual), so that the boundaries
-    /// between elements are the `x_l` of eq. 5. A residual net has `max(depth / 2, 1)`
-    /// blocks.
-    pub fn net(self, depth: usize, seed: u64) -> Sequential<f64> {
+    /// The spec of the net of `depth` weight layers with the weights of `seed`. A residual
+    /// net has `max(depth / 2, 1)` blocks.
+    pub fn spec(self, depth: usize, seed: u64) -> MlpSpec {
         let blocks = (depth / 2).max(1);
-        let residual = |norm, scale| {
-            MlpSpec::residual(WIDTH, 2 * blocks)
-                .norm(norm)
-                .branch_scale(scale)
-                .seed(seed)
-                .build::<f64>()
-        };
+        let residual = |norm| MlpSpec::residual(WIDTH, 2 * blocks).norm(norm).seed(seed);
         let plain = MlpSpec::plain(WIDTH, depth).seed(seed);
         match self {
-            FlowSetup::GlorotPlain => plain.init(Init::GlorotNormal).build(),
-            FlowSetup::HePlain => plain.build(),
-            FlowSetup::BnPlain => plain.batch_norm(true).build(),
-            FlowSetup::ScaledResidual => residual(MlpNorm::None, 1.0 / (blocks as f64).sqrt()),
-            FlowSetup::ZeroInitResidual => {
-                let net = residual(MlpNorm::None, 1.0);
-                net.visit(&mut |name, p, _| {
-                    if name.ends_with("fc2.weight") {
-                        p.update(|w| w.fill(0.0));
-                    }
-                });
-                net
+            FlowSetup::GlorotPlain => plain.init(Init::GlorotNormal),
+            FlowSetup::HePlain => plain,
+            FlowSetup::BnPlain => plain.batch_norm(true),
+            FlowSetup::ScaledResidual => {
+                residual(MlpNorm::None).branch_scale(1.0 / (blocks as f64).sqrt())
             }
-            FlowSetup::UnscaledResidual => residual(MlpNorm::None, 1.0),
-            FlowSetup::PostActBnResidual => residual(MlpNorm::Post, 1.0),
-            FlowSetup::PreActBnResidual => residual(MlpNorm::Pre, 1.0),
+            FlowSetup::ZeroInitResidual => residual(MlpNorm::None).zero_init_residual(true),
+            FlowSetup::UnscaledResidual => residual(MlpNorm::None),
+            FlowSetup::PostActBnResidual => residual(MlpNorm::Post),
+            FlowSetup::PreActBnResidual => residual(MlpNorm::Pre),
         }
+    }
+
+    /// The net of [`FlowSetup::spec`], as a sequence whose elements are its layers (plain)
+    /// or blocks (residual), so that the boundaries between elements are the `x_l` of
+    /// eq. 5.
+    pub fn net(self, depth: usize, seed: u64) -> Sequential<f64> {
+        self.spec(depth, seed).build()
     }
 }
 

@@ -64,6 +64,11 @@ pub struct MlpSpec {
     /// `lambda`: the skip is multiplied by this, `y = s F(x) + lambda x` (He et al. 2016
     /// eq. 8). 1 by default; residual nets only.
     pub shortcut_scale: f64,
+    /// Zero-init residual: the last layer of every residual branch starts at 0, so each
+    /// block starts as the identity (Goyal et al. 2017; Fixup; SkipInit). The weights are
+    /// drawn first and then zeroed, so the other layers are those of the same spec without
+    /// it. Off by default; residual nets only.
+    pub zero_init_residual: bool,
     /// `Some(n)`: an input layer from `n` features (images are flattened first).
     pub inputs: Option<usize>,
     /// `Some(k)`: a `k`-way linear classifier at the end.
@@ -84,6 +89,7 @@ impl MlpSpec {
             init: Init::HeNormal,
             branch_scale: 1.0,
             shortcut_scale: 1.0,
+            zero_init_residual: false,
             inputs: None,
             classes: None,
             seed: 0,
@@ -150,6 +156,14 @@ impl MlpSpec {
                     .into(),
             );
         }
+        if self.zero_init_residual && self.kind != NetKind::Residual {
+            return bad(
+                "zero_init_residual sets the last layer of each residual branch to 0, so that \
+                 the block starts as the identity; a plain net has no branch and no identity \
+                 (its layers would all pass nothing): use kind Residual, or turn it off"
+                    .into(),
+            );
+        }
         Ok(body)
     }
 
@@ -185,6 +199,9 @@ impl MlpSpec {
                 let mut b = ResidualMlpBlock::<T>::new(self.width, self.block_norm(), self.init, r);
                 b.branch_scale = self.branch_scale;
                 b.shortcut_scale = self.shortcut_scale;
+                if self.zero_init_residual {
+                    b.fc2.weight.update(|w| w.fill(T::zero()));
+                }
                 b
             })
             .collect()
@@ -298,6 +315,7 @@ setters!(MlpSpec {
     init: Init,
     branch_scale: f64,
     shortcut_scale: f64,
+    zero_init_residual: bool,
     inputs: Option<usize>,
     classes: Option<usize>,
     seed: u64,
