@@ -84,6 +84,34 @@ impl Settings {
     /// blocks, batch norm for pre-activation, zero-init only with branches) are
     /// [`MlpSpec::check`]'s, and its errors say them.
     pub fn spec(&self, seed: u64) -> Result<MlpSpec> {
+        self.check()?;
+        let base = match self.arch {
+            Arch::Plain => MlpSpec::plain(self.width, self.depth),
+            Arch::Residual | Arch::PreActivation => MlpSpec::residual(self.width, self.depth),
+        };
+        let spec = MlpSpec {
+            batch_norm: self.batch_norm,
+            pre_activation: self.arch == Arch::PreActivation,
+            init: match self.start {
+                Start::Glorot => Init::GlorotNormal,
+                Start::He | Start::ZeroInitResidual => Init::HeNormal,
+            },
+            zero_init_residual: self.start == Start::ZeroInitResidual,
+            shortcut_scale: if base.kind == NetKind::Residual {
+                self.lambda
+            } else {
+                1.0
+            },
+            seed,
+            ..base
+        };
+        spec.check::<f64>()?;
+        Ok(spec)
+    }
+
+    /// The ranges the page allows: depth 2 to 200, width 1 to 512, 1 to 32 seeds, a finite
+    /// lambda.
+    pub fn check(&self) -> Result<()> {
         let bad = |why: String| {
             Err(Error::argument(
                 "playground::Settings",
@@ -109,34 +137,14 @@ impl Settings {
                 self.lambda
             ));
         }
-        let base = match self.arch {
-            Arch::Plain => MlpSpec::plain(self.width, self.depth),
-            Arch::Residual | Arch::PreActivation => MlpSpec::residual(self.width, self.depth),
-        };
-        let spec = MlpSpec {
-            batch_norm: self.batch_norm,
-            pre_activation: self.arch == Arch::PreActivation,
-            init: match self.start {
-                Start::Glorot => Init::GlorotNormal,
-                Start::He | Start::ZeroInitResidual => Init::HeNormal,
-            },
-            zero_init_residual: self.start == Start::ZeroInitResidual,
-            shortcut_scale: if base.kind == NetKind::Residual {
-                self.lambda
-            } else {
-                1.0
-            },
-            seed,
-            ..base
-        };
-        spec.check::<f64>()?;
-        Ok(spec)
+        Ok(())
     }
 }
 
 /// The probe of every seed of `settings`, in order: the gradient fan, the spread of the
 /// signal, and eq. 5's split.
 pub fn fan(settings: &Settings) -> Result<Vec<MlpProbe>> {
+    settings.check()?;
     (0..settings.seeds as u64)
         .map(|i| probe_mlp(&settings.spec(settings.seed + i)?, PROBE_BATCH))
         .collect()
@@ -169,8 +177,8 @@ pub struct Live {
 }
 
 impl Live {
-    /// A fresh net on `points` (seed `settings.seed`; noise 0.1 for the moons, 0.05 for the
-    /// others), trained by SGD with momentum 0.9, learning rate `lr`, batches of
+    /// A fresh net on `points` (seed `settings.seed`; noise 0.1 for the moons, centred and
+    /// scaled by 0.75 to fit the square, 0.05 for the others), trained by SGD with momentum 0.9, learning rate `lr`, batches of
     /// [`LIVE_BATCH`]. `settings.depth` counts every weight layer, the input layer and the
     /// classifier included.
     pub fn new(settings: &Settings, points: Points, lr: f64) -> Result<Live> {
@@ -184,8 +192,8 @@ impl Live {
             Points::Spirals => spirals(LIVE_POINTS, 2, 0.05, settings.seed),
             Points::Moons => {
                 let (mut x, y) = two_moons(LIVE_POINTS, 0.1, settings.seed);
-                x.column_mut(0).mapv_inplace(|v| v - 0.5);
-                x.column_mut(1).mapv_inplace(|v| v - 0.25);
+                x.column_mut(0).mapv_inplace(|v| 0.75 * (v - 0.5));
+                x.column_mut(1).mapv_inplace(|v| 0.75 * (v - 0.25));
                 (x, y)
             }
             Points::Circles => circles(LIVE_POINTS, 0.05, settings.seed),

@@ -273,3 +273,67 @@ pub fn last_numbers() -> Vec<f64> {
 pub fn last_message() -> String {
     STATE.with_borrow(|s| s.message.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_buffer_holds_each_seeds_numbers_in_order() {
+        assert_eq!(fan_of(2, 8, 16, 0.9, 1, 1, 3, 2), 0, "{}", last_message());
+        let v = last_numbers();
+        let probes = fan(&Controls {
+            arch: 2,
+            depth: 8,
+            width: 16,
+            lambda: 0.9,
+            start: 1,
+            batch_norm: 1,
+            seed: 3,
+            seeds: 2,
+        }
+        .settings()
+        .unwrap())
+        .unwrap();
+        // 2 seeds, 5 boundaries (4 blocks), 2 layers per block, a split
+        assert_eq!(&v[..4], &[2.0, 5.0, 2.0, 1.0]);
+        assert_eq!(v.len(), 4 + 2 * 4 * 5);
+        let second = &v[4 + 20..];
+        assert_eq!(&second[..5], &probes[1].gradient[..]);
+        assert_eq!(&second[5..10], &probes[1].activation_std[..]);
+        let split = probes[1].split.as_ref().unwrap();
+        assert_eq!(
+            second[10..15],
+            split.iter().map(|s| s.0).collect::<Vec<_>>()[..]
+        );
+        assert_eq!(
+            second[15..20],
+            split.iter().map(|s| s.1).collect::<Vec<_>>()[..]
+        );
+    }
+
+    #[test]
+    fn a_refused_call_leaves_a_message_and_no_numbers() {
+        assert_eq!(fan_of(7, 8, 16, 1.0, 1, 0, 0, 1), -1);
+        assert!(
+            last_message().contains("architecture 7"),
+            "{}",
+            last_message()
+        );
+        assert!(last_numbers().is_empty());
+        assert_eq!(live_train(5), -1);
+        assert!(
+            last_message().contains("call live_new first"),
+            "{}",
+            last_message()
+        );
+        assert_eq!(live_new(0, 10, 8, 1.0, 1, 0, 0, 9, 0.03), -1);
+        assert!(last_message().contains("data set 9"), "{}", last_message());
+        assert_eq!(live_new(0, 10, 8, 1.0, 1, 0, 0, 1, 0.03), 0);
+        assert_eq!(live_train(3), 0);
+        let v = last_numbers();
+        assert_eq!((v[0], v.len()), (3.0, 2 + 3));
+        assert_eq!(live_grid(4), 0);
+        assert_eq!(last_numbers().len(), 16);
+    }
+}

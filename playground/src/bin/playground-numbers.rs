@@ -37,8 +37,7 @@ fn controls(v: &[f64], seeds: u32) -> Controls {
 
 fn live(v: &[f64]) -> Result<Vec<f64>, String> {
     let settings = controls(v, 1).settings()?;
-    let mut net =
-        Live::new(&settings, points(v[7] as u32)?, v[8]).map_err(|e| e.to_string())?;
+    let mut net = Live::new(&settings, points(v[7] as u32)?, v[8]).map_err(|e| e.to_string())?;
     net.train(v[9] as usize).map_err(|e| e.to_string())?;
     let mut out = vec![
         net.step() as f64,
@@ -52,7 +51,10 @@ fn json(spec: &str, result: Result<Vec<f64>, String>) -> String {
     match result {
         Ok(v) => {
             let nums: Vec<String> = v.iter().map(|x| format!("{x:?}")).collect();
-            format!("{{\"controls\": \"{spec}\", \"numbers\": [{}]}}", nums.join(", "))
+            format!(
+                "{{\"controls\": \"{spec}\", \"numbers\": [{}]}}",
+                nums.join(", ")
+            )
         }
         Err(e) => format!(
             "{{\"controls\": \"{spec}\", \"error\": \"{}\"}}",
