@@ -100,7 +100,8 @@ pub enum Bench {
         #[arg(long, default_value_t = 10, value_parser = at_least_1())]
         repeats: usize,
     },
-    /// ResNet-20/56 training and inference images per second.
+    /// CIFAR ResNets' training and inference images per second and peak memory, one
+    /// process per net.
     Train {
         /// Batch size.
         #[arg(long, default_value_t = 128, value_parser = at_least_1())]
@@ -108,6 +109,16 @@ pub enum Bench {
         /// Timed steps (the median is shown).
         #[arg(long, default_value_t = 10, value_parser = at_least_1())]
         steps: usize,
+        /// The depths, comma-separated (6n + 2: 20, 32, 44, 56, 110, 1202, ...).
+        #[arg(long, value_delimiter = ',', default_value = "20,56,110")]
+        depths: Vec<usize>,
+        /// Also append one JSON line per net to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Measure one net in this process and print its JSON line (what each child
+        /// process of the bench runs).
+        #[arg(long, hide = true)]
+        one: bool,
     },
 }
 

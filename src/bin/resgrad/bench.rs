@@ -328,32 +328,102 @@ pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
     (train, infer)
 }
 
-/// `resgrad bench train`: images per second for ResNet-20 and ResNet-56 at batch 128.
-pub fn print_train_bench(n: usize, steps: usize) {
+/// One net, measured in this process: its JSON line (what each child of
+/// [`print_train_bench`] prints). The peak resident memory is this process's, so it is
+/// the net's own.
+pub fn print_one_net(depth: usize, n: usize, steps: usize) -> Result<(), String> {
+    resgrad::models::cifar_blocks_per_stage(depth).map_err(|e| e.to_string())?;
     resgrad::train::tune_allocator();
+    let (train, infer) = train_step_secs(depth, n, steps);
+    let rss = peak_rss_mib().map_or("null".to_string(), |m| format!("{m:.1}"));
+    println!(
+        "{{\"engine\": \"resgrad\", \"net\": \"resnet{depth}\", \"depth\": {depth}, \"mode\": \"train\", \
+         \"batch\": {n}, \"threads\": {}, \"isa\": \"{:?}\", \"steps\": {steps}, \
+         \"step_ms_median\": {:.3}, \"img_s_median\": {:.2}, \"infer_ms_median\": {:.3}, \
+         \"infer_img_s_median\": {:.2}, \"peak_rss_mib\": {rss}}}",
+        rayon::current_num_threads(),
+        fast::gemm::Isa::detect(),
+        train * 1e3,
+        n as f64 / train,
+        infer * 1e3,
+        n as f64 / infer,
+    );
+    Ok(())
+}
+
+/// The number after `"key": ` in a JSON line of [`print_one_net`].
+fn json_number(line: &str, key: &str) -> Option<f64> {
+    let rest = &line[line.find(&format!("\"{key}\": "))? + key.len() + 4..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim().parse().ok()
+}
+
+/// `resgrad bench train`: for each depth, a child process measures one CIFAR ResNet
+/// (option A) at batch `n` (so that each peak resident memory is that net's alone); a
+/// table of images per second and peak memory, and with `json`, one JSON line per net
+/// appended to that file (the fields of PyTorch's `bench_resnet.py` where they mean the
+/// same, so that ratios can be taken line by line).
+pub fn print_train_bench(
+    depths: &[usize],
+    n: usize,
+    steps: usize,
+    json: Option<&std::path::Path>,
+) -> Result<(), String> {
+    for &d in depths {
+        resgrad::models::cifar_blocks_per_stage(d)
+            .map_err(|e| format!("bench train --depths: {e}"))?;
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("bench train: {e}"))?;
     println!(
         "training-step bench: CIFAR ResNets (option A), batch {n}, 3x32x32 random input; forward, \
-         cross-entropy, backward, SGD (momentum 0.9, wd 1e-4); {} threads; median of {steps} steps after a warm-up",
+         cross-entropy, backward, SGD (momentum 0.9, wd 1e-4); {} threads; median of {steps} steps after a warm-up; \
+         one process per net",
         rayon::current_num_threads()
     );
     println!(
-        "{:<10} {:>12} {:>12} {:>14} {:>14}",
-        "model", "train ms", "train img/s", "infer ms", "infer img/s"
+        "{:<11} {:>10} {:>12} {:>10} {:>12} {:>14}",
+        "model", "train ms", "train img/s", "infer ms", "infer img/s", "peak RSS MiB"
     );
-    for depth in [20, 56] {
-        let (train, infer) = train_step_secs(depth, n, steps);
+    let mut lines = Vec::new();
+    for &depth in depths {
+        let out = std::process::Command::new(&exe)
+            .args(["bench", "train", "--one", "--depths"])
+            .arg(depth.to_string())
+            .args(["--batch", &n.to_string(), "--steps", &steps.to_string()])
+            .output()
+            .map_err(|e| format!("bench train: could not start {}: {e}", exe.display()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().find(|l| l.starts_with('{'));
+        let (true, Some(line)) = (out.status.success(), line) else {
+            return Err(format!(
+                "bench train: the process measuring resnet{depth} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        };
+        let num = |k| json_number(line, k).unwrap_or(f64::NAN);
         println!(
-            "{:<10} {:>12.1} {:>12.1} {:>14.1} {:>14.1}",
+            "{:<11} {:>10.1} {:>12.1} {:>10.1} {:>12.1} {:>14.0}",
             format!("resnet{depth}"),
-            train * 1e3,
-            n as f64 / train,
-            infer * 1e3,
-            n as f64 / infer
+            num("step_ms_median"),
+            num("img_s_median"),
+            num("infer_ms_median"),
+            num("infer_img_s_median"),
+            num("peak_rss_mib")
         );
+        lines.push(line.to_string());
     }
-    if let Some(mib) = peak_rss_mib() {
-        println!(
-            "peak resident memory of this run (ResNet-56 training at batch {n} is the largest): {mib:.0} MiB"
-        );
+    if let Some(path) = json {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("bench train --json {}: {e}", path.display()))?;
+        for l in &lines {
+            writeln!(f, "{l}").map_err(|e| format!("bench train --json {}: {e}", path.display()))?;
+        }
+        println!("{} JSON lines appended to {}", lines.len(), path.display());
     }
+    Ok(())
 }

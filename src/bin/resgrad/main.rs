@@ -150,8 +150,18 @@ fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Bench(Bench::Conv { batch, repeats })) => {
             bench::print_conv_bench(batch, repeats)
         }
-        Some(Command::Bench(Bench::Train { batch, steps })) => {
-            bench::print_train_bench(batch, steps)
+        Some(Command::Bench(Bench::Train {
+            batch,
+            steps,
+            depths,
+            json,
+            one,
+        })) => {
+            if one {
+                bench::print_one_net(depths[0], batch, steps)?
+            } else {
+                bench::print_train_bench(&depths, batch, steps, json.as_deref())?
+            }
         }
     }
     Ok(())
