@@ -421,7 +421,8 @@ pub fn print_train_bench(
             .open(path)
             .map_err(|e| format!("bench train --json {}: {e}", path.display()))?;
         for l in &lines {
-            writeln!(f, "{l}").map_err(|e| format!("bench train --json {}: {e}", path.display()))?;
+            writeln!(f, "{l}")
+                .map_err(|e| format!("bench train --json {}: {e}", path.display()))?;
         }
         println!("{} JSON lines appended to {}", lines.len(), path.display());
     }
