@@ -1,5 +1,7 @@
-//! A blocked single-precision matrix product, `C = A B` or `C += A B`, written here for
-//! the conv kernels (the conv loops are the lesson, so no BLAS and no gemm crate).
+//! A blocked matrix product, `C = A B` or `C += A B`, written here for the conv kernels
+//! (the conv loops are the lesson, so no BLAS and no gemm crate). The blocking, the packing
+//! and the single-precision microkernels are here; the double-precision microkernels, which
+//! reuse the same blocked loop, are in `dgemm.rs`.
 //!
 //! The shape is the classic one (Goto and van de Geijn 2008; BLIS):
 //! - B is copied ("packed") in panels of `KC x NC`, cut into strips `NR` columns wide;
@@ -15,20 +17,93 @@
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+use crate::Float;
+
+/// An element type the blocked GEMM runs on: `f32` (microkernels here) or `f64` (in
+/// `dgemm.rs`). Each type has its own microkernels and its own per-thread scratch buffers.
+pub trait Element: Float {
+    /// `C = A B` (or `C += A B`) with the kernel `isa` for this type: [`sgemm_with`] or
+    /// [`dgemm_with`](super::dgemm::dgemm_with).
+    fn gemm_with(
+        isa: Isa,
+        a: &impl Panel<Self>,
+        b: &impl Panel<Self>,
+        c: &mut [Self],
+        ldc: usize,
+        accumulate: bool,
+    );
+    /// Packs `a` once for the kernel `isa` (see [`PackedA`]).
+    fn pack_with(isa: Isa, a: &impl Panel<Self>) -> PackedA<Self>;
+    /// `C = A B` (or `C += A B`) with an A packed beforehand.
+    fn gemm_packed(a: &PackedA<Self>, b: &impl Panel<Self>, c: &mut [Self], ldc: usize, acc: bool);
+    /// Runs `f` on this thread's scratch buffer `which`, kept from call to call so that a
+    /// training step does not allocate its packing buffers again for every product.
+    fn with_scratch<R>(which: Scratch, f: impl FnOnce(&mut Vec<Self>) -> R) -> R;
+}
+
+/// The per-thread scratch buffers of the fast kernels, one set per element type.
+#[derive(Clone, Copy, Debug)]
+pub enum Scratch {
+    /// The GEMM's packed block of A.
+    PackA = 0,
+    /// The GEMM's packed panel of B.
+    PackB = 1,
+    /// The conv's im2col matrix.
+    Col = 2,
+}
+
+/// `C = A B` (or `C += A B`) with the fastest kernel this CPU has for `E`.
+pub fn gemm<E: Element>(
+    a: &impl Panel<E>,
+    b: &impl Panel<E>,
+    c: &mut [E],
+    ldc: usize,
+    accumulate: bool,
+) {
+    E::gemm_with(Isa::detect(), a, b, c, ldc, accumulate)
+}
+
+thread_local! {
+    static SCRATCH_F32: [RefCell<Vec<f32>>; 3] =
+        const { [RefCell::new(Vec::new()), RefCell::new(Vec::new()), RefCell::new(Vec::new())] };
+}
+
+impl Element for f32 {
+    fn gemm_with(
+        isa: Isa,
+        a: &impl Panel,
+        b: &impl Panel,
+        c: &mut [f32],
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        sgemm_with(isa, a, b, c, ldc, accumulate)
+    }
+    fn pack_with(isa: Isa, a: &impl Panel) -> PackedA {
+        PackedA::with(isa, a)
+    }
+    fn gemm_packed(a: &PackedA, b: &impl Panel, c: &mut [f32], ldc: usize, acc: bool) {
+        sgemm_packed(a, b, c, ldc, acc)
+    }
+    fn with_scratch<R>(which: Scratch, f: impl FnOnce(&mut Vec<f32>) -> R) -> R {
+        SCRATCH_F32.with(|s| f(&mut s[which as usize].borrow_mut()))
+    }
+}
+
 /// A read-only matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
 #[derive(Clone, Copy, Debug)]
-pub struct MatRef<'a> {
-    data: &'a [f32],
+pub struct MatRef<'a, E = f32> {
+    data: &'a [E],
     rows: usize,
     cols: usize,
     rs: usize,
     cs: usize,
 }
 
-impl<'a> MatRef<'a> {
+impl<'a, E: Copy> MatRef<'a, E> {
     /// A `rows x cols` view with the given strides. Panics if an element would fall
     /// outside `data` (checked once here, so the packing loops need no checks).
-    pub fn new(data: &'a [f32], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+    pub fn new(data: &'a [E], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
         if rows > 0 && cols > 0 {
             let last = (rows - 1) * rs + (cols - 1) * cs;
             assert!(
@@ -48,17 +123,17 @@ impl<'a> MatRef<'a> {
     }
 
     /// A row-major `rows x cols` matrix.
-    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    pub fn row_major(data: &'a [E], rows: usize, cols: usize) -> Self {
         Self::new(data, rows, cols, cols, 1)
     }
 
     /// The transpose of a row-major `rows x cols` matrix, as a `cols x rows` view.
-    pub fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    pub fn transposed(data: &'a [E], rows: usize, cols: usize) -> Self {
         Self::new(data, cols, rows, 1, cols)
     }
 
     #[inline(always)]
-    fn at(&self, i: usize, j: usize) -> f32 {
+    pub(super) fn at(&self, i: usize, j: usize) -> E {
         // In bounds by the check in `new` (i < rows, j < cols at every call site).
         unsafe { *self.data.get_unchecked(i * self.rs + j * self.cs) }
     }
@@ -66,7 +141,7 @@ impl<'a> MatRef<'a> {
 
 /// A matrix the GEMM can pack from, without it ever being written out in full: a dense
 /// [`MatRef`], or an image seen through im2col (see the conv kernels).
-pub trait Panel {
+pub trait Panel<E = f32> {
     /// Number of rows.
     fn rows(&self) -> usize;
     /// Number of columns.
@@ -74,29 +149,21 @@ pub trait Panel {
     /// Packs the block `rows r0..r0+kr, cols c0..c0+nc` into strips `nr` columns wide:
     /// `out[t * nr * kr + r * nr + j] = self[r0 + r, c0 + t * nr + j]`, zero past `nc`.
     /// (How the GEMM packs B.)
-    fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [f32]);
+    fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [E]);
     /// Packs the block `rows r0..r0+mc, cols c0..c0+kc` into strips `mr` rows tall:
     /// `out[s * mr * kc + c * mr + i] = self[r0 + s * mr + i, c0 + c]`, zero past `mc`.
     /// (How the GEMM packs A.)
-    fn pack_transposed(
-        &self,
-        r0: usize,
-        mc: usize,
-        c0: usize,
-        kc: usize,
-        mr: usize,
-        out: &mut [f32],
-    );
+    fn pack_transposed(&self, r0: usize, mc: usize, c0: usize, kc: usize, mr: usize, out: &mut [E]);
 }
 
-impl Panel for MatRef<'_> {
+impl<E: Float> Panel<E> for MatRef<'_, E> {
     fn rows(&self) -> usize {
         self.rows
     }
     fn cols(&self) -> usize {
         self.cols
     }
-    fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [f32]) {
+    fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [E]) {
         for (t, strip) in out
             .chunks_exact_mut(nr * kr)
             .take(nc.div_ceil(nr))
@@ -108,19 +175,22 @@ impl Panel for MatRef<'_> {
                 if self.cs == 1 {
                     let start = (r0 + r) * self.rs + j0;
                     let src = &self.data[start..start + w];
-                    // A full 32- or 16-wide strip row is a fixed-size copy: two or one vector
+                    // A full 32-, 16- or 8-wide strip row is a fixed-size copy: a few vector
                     // moves, not a call to memmove.
-                    match (<&[f32; 32]>::try_from(src), <&[f32; 16]>::try_from(src)) {
+                    match (<&[E; 32]>::try_from(src), <&[E; 16]>::try_from(src)) {
                         (Ok(s32), _) => row[..32].copy_from_slice(s32),
                         (_, Ok(s16)) => row[..16].copy_from_slice(s16),
-                        _ => row[..w].copy_from_slice(src),
+                        _ => match <&[E; 8]>::try_from(src) {
+                            Ok(s8) => row[..8].copy_from_slice(s8),
+                            _ => row[..w].copy_from_slice(src),
+                        },
                     }
                 } else {
                     for (j, v) in row[..w].iter_mut().enumerate() {
                         *v = self.at(r0 + r, j0 + j);
                     }
                 }
-                row[w..].fill(0.0);
+                row[w..].fill(E::zero());
             }
         }
     }
@@ -131,7 +201,7 @@ impl Panel for MatRef<'_> {
         c0: usize,
         kc: usize,
         mr: usize,
-        out: &mut [f32],
+        out: &mut [E],
     ) {
         for (s, strip) in out
             .chunks_exact_mut(mr * kc)
@@ -142,7 +212,11 @@ impl Panel for MatRef<'_> {
             let h = mr.min(r0 + mc - i0);
             for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
                 for (i, v) in col.iter_mut().enumerate() {
-                    *v = if i < h { self.at(i0 + i, c0 + c) } else { 0.0 };
+                    *v = if i < h {
+                        self.at(i0 + i, c0 + c)
+                    } else {
+                        E::zero()
+                    };
                 }
             }
         }
@@ -217,7 +291,7 @@ pub fn sgemm_with(
         b.cols()
     );
     let (m, n) = (a.rows(), b.cols());
-    check_c(m, n, c, ldc);
+    check_c("sgemm", m, n, c.len(), ldc);
     if m == 0 || n == 0 {
         return;
     }
@@ -250,7 +324,9 @@ pub fn sgemm_reference(a: &MatRef, b: &MatRef, c: &mut [f32], ldc: usize, accumu
 
 /// A microkernel: `C[MR x NR] (+)= Apanel[MR x kc] Bpanel[kc x NR]`, reading the packed
 /// strips (`a[p * MR + i]`, `b[p * NR + j]`).
-trait Kernel {
+pub(super) trait Kernel {
+    /// The element type it multiplies.
+    type E: Element;
     const MR: usize;
     const NR: usize;
     /// # Safety
@@ -258,9 +334,9 @@ trait Kernel {
     /// with row stride `ldc`; the CPU supports the kernel's instructions.
     unsafe fn tile(
         kc: usize,
-        a: *const f32,
-        b: *const f32,
-        c: *mut f32,
+        a: *const Self::E,
+        b: *const Self::E,
+        c: *mut Self::E,
         ldc: usize,
         accumulate: bool,
     );
@@ -270,17 +346,12 @@ const KC: usize = 384;
 const MC_STRIPS: usize = 16;
 const NC: usize = 2048;
 
-thread_local! {
-    static PACK_A: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-    static PACK_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
 /// Where the blocked loop gets its packed A blocks from.
-enum ASource<'a, P: Panel> {
+pub(super) enum ASource<'a, E, P: Panel<E>> {
     /// Pack each block as it is needed.
     OnTheFly(&'a P),
     /// Already packed, block after block (see [`PackedA`]).
-    Packed(&'a PackedA),
+    Packed(&'a PackedA<E>),
 }
 
 /// The K blocking for a given K: equal blocks (288 = 1 x 288, 576 = 2 x 288), so that no
@@ -289,31 +360,32 @@ fn kc_for(k: usize) -> usize {
     k.div_ceil(k.div_ceil(KC)).max(1)
 }
 
-fn blocked<K: Kernel, P: Panel>(
+pub(super) fn blocked<K: Kernel, P: Panel<K::E>>(
     (m, k): (usize, usize),
-    a: ASource<P>,
-    b: &impl Panel,
-    c: &mut [f32],
+    a: ASource<K::E, P>,
+    b: &impl Panel<K::E>,
+    c: &mut [K::E],
     ldc: usize,
     accumulate: bool,
 ) {
     let n = b.cols();
+    let zero = <K::E as num_traits::Zero>::zero();
     if k == 0 {
         if !accumulate {
             for i in 0..m {
-                c[i * ldc..i * ldc + n].fill(0.0);
+                c[i * ldc..i * ldc + n].fill(zero);
             }
         }
         return;
     }
     let mc_max = MC_STRIPS * K::MR;
     let kc_max = kc_for(k);
-    PACK_A.with_borrow_mut(|pa| {
-        PACK_B.with_borrow_mut(|pb| {
+    K::E::with_scratch(Scratch::PackA, |pa| {
+        K::E::with_scratch(Scratch::PackB, |pb| {
             if let ASource::OnTheFly(_) = a {
-                pa.resize(mc_max * kc_max, 0.0);
+                pa.resize(mc_max * kc_max, zero);
             }
-            pb.resize(kc_max * NC.div_ceil(K::NR) * K::NR, 0.0);
+            pb.resize(kc_max * NC.div_ceil(K::NR) * K::NR, zero);
             for jc in (0..n).step_by(NC) {
                 let nc = NC.min(n - jc);
                 for (q, pc) in (0..k).step_by(kc_max).enumerate() {
@@ -322,7 +394,7 @@ fn blocked<K: Kernel, P: Panel>(
                     let acc = accumulate || pc > 0;
                     for ic in (0..m).step_by(mc_max) {
                         let mc = mc_max.min(m - ic);
-                        let block: &[f32] = match &a {
+                        let block: &[K::E] = match &a {
                             ASource::OnTheFly(a) => {
                                 pack_a::<K>(*a, ic, mc, pc, kc, pa);
                                 pa
@@ -340,12 +412,12 @@ fn blocked<K: Kernel, P: Panel>(
 /// A packed once, for one kernel, in the order the blocked loop reads it: reuse it when
 /// the same A multiplies many Bs (a conv's weight, image after image), instead of packing
 /// it again for every product.
-pub struct PackedA {
-    isa: Isa,
-    m: usize,
-    k: usize,
+pub struct PackedA<E = f32> {
+    pub(super) isa: Isa,
+    pub(super) m: usize,
+    pub(super) k: usize,
     m_pad: usize,
-    data: Vec<f32>,
+    data: Vec<E>,
 }
 
 impl PackedA {
@@ -370,10 +442,17 @@ impl PackedA {
             6 => Isa::Avx2,
             _ => Isa::Portable,
         };
+        PackedA::packed(isa, mr, a)
+    }
+}
+
+impl<E: Element> PackedA<E> {
+    /// Packs `a` in strips `mr` rows tall, for the kernel `isa` (which must have that `MR`).
+    pub(super) fn packed(isa: Isa, mr: usize, a: &impl Panel<E>) -> Self {
         let (m, k) = (a.rows(), a.cols());
         let m_pad = m.div_ceil(mr) * mr;
         let kc_max = kc_for(k);
-        let mut data = vec![0.0; m_pad * kc_max * k.div_ceil(kc_max).max(1)];
+        let mut data = vec![E::zero(); m_pad * kc_max * k.div_ceil(kc_max).max(1)];
         for (q, pc) in (0..k).step_by(kc_max).enumerate() {
             let kc = kc_max.min(k - pc);
             a.pack_transposed(0, m, pc, kc, mr, &mut data[q * m_pad * kc_max..]);
@@ -399,11 +478,11 @@ pub fn sgemm_packed(a: &PackedA, b: &impl Panel, c: &mut [f32], ldc: usize, accu
         b.rows(),
         b.cols()
     );
-    check_c(a.m, b.cols(), c, ldc);
+    check_c("sgemm", a.m, b.cols(), c.len(), ldc);
     if a.m == 0 || b.cols() == 0 {
         return;
     }
-    let src: ASource<MatRef> = ASource::Packed(a);
+    let src: ASource<f32, MatRef> = ASource::Packed(a);
     match a.isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => blocked::<Avx512, _>((a.m, a.k), src, b, c, ldc, accumulate),
@@ -413,24 +492,24 @@ pub fn sgemm_packed(a: &PackedA, b: &impl Panel, c: &mut [f32], ldc: usize, accu
     }
 }
 
-fn check_c(m: usize, n: usize, c: &[f32], ldc: usize) {
+/// Checks that C, `len` elements long, holds an `m x n` matrix with row stride `ldc`.
+pub(super) fn check_c(what: &str, m: usize, n: usize, len: usize, ldc: usize) {
     assert!(
-        m == 0 || n == 0 || ((m - 1) * ldc + n <= c.len() && ldc >= n),
-        "sgemm: C needs {m}x{n} with row stride {ldc}, the slice has {}",
-        c.len()
+        m == 0 || n == 0 || ((m - 1) * ldc + n <= len && ldc >= n),
+        "{what}: C needs {m}x{n} with row stride {ldc}, the slice has {len}"
     );
 }
 
 /// All `MR x NR` tiles of one packed A block times one packed B panel.
 fn macro_tile<K: Kernel>(
-    pa: &[f32],
-    pb: &[f32],
+    pa: &[K::E],
+    pb: &[K::E],
     (mc, nc, kc): (usize, usize, usize),
-    c: &mut [f32],
+    c: &mut [K::E],
     ldc: usize,
     accumulate: bool,
 ) {
-    let mut edge = [0f32; 8 * 32];
+    let mut edge = [<K::E as num_traits::Zero>::zero(); 8 * 32];
     debug_assert!(K::MR * K::NR <= edge.len());
     for jr in (0..nc).step_by(K::NR) {
         let nr = K::NR.min(nc - jr);
@@ -450,7 +529,7 @@ fn macro_tile<K: Kernel>(
                     let row = &mut c[(ir + i) * ldc + jr..][..nr];
                     let src = &edge[i * K::NR..][..nr];
                     if accumulate {
-                        row.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+                        row.iter_mut().zip(src).for_each(|(d, &s)| *d += s);
                     } else {
                         row.copy_from_slice(src);
                     }
@@ -461,12 +540,26 @@ fn macro_tile<K: Kernel>(
 }
 
 /// Packs `A[ic.., pc..]` (`mc x kc`) into strips of `MR` rows: `strip[p * MR + i]`.
-fn pack_a<K: Kernel>(a: &impl Panel, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
+fn pack_a<K: Kernel>(
+    a: &impl Panel<K::E>,
+    ic: usize,
+    mc: usize,
+    pc: usize,
+    kc: usize,
+    out: &mut [K::E],
+) {
     a.pack_transposed(ic, mc, pc, kc, K::MR, out);
 }
 
 /// Packs `B[pc.., jc..]` (`kc x nc`) into strips of `NR` columns: `strip[p * NR + j]`.
-fn pack_b<K: Kernel>(b: &impl Panel, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
+fn pack_b<K: Kernel>(
+    b: &impl Panel<K::E>,
+    pc: usize,
+    kc: usize,
+    jc: usize,
+    nc: usize,
+    out: &mut [K::E],
+) {
     b.pack(pc, kc, jc, nc, K::NR, out);
 }
 
@@ -475,6 +568,7 @@ fn pack_b<K: Kernel>(b: &impl Panel, pc: usize, kc: usize, jc: usize, nc: usize,
 struct Portable;
 
 impl Kernel for Portable {
+    type E = f32;
     const MR: usize = 4;
     const NR: usize = 16;
     unsafe fn tile(
@@ -517,6 +611,7 @@ struct Avx2;
 
 #[cfg(target_arch = "x86_64")]
 impl Kernel for Avx2 {
+    type E = f32;
     const MR: usize = 6;
     const NR: usize = 16;
     unsafe fn tile(
@@ -571,6 +666,7 @@ struct Avx512;
 
 #[cfg(target_arch = "x86_64")]
 impl Kernel for Avx512 {
+    type E = f32;
     const MR: usize = 8;
     const NR: usize = 32;
     unsafe fn tile(

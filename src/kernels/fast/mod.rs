@@ -1,6 +1,11 @@
-//! Fast kernels, `f32` only: blocked, vectorised, parallel. Each names its reference.
+//! Fast kernels, `f32` and `f64`: blocked, vectorised, parallel. Each names its reference.
+//!
+//! The conv kernels are generic over [`gemm::Element`]: the same im2col and blocking run on
+//! the `f32` microkernels (`gemm.rs`) and the `f64` ones (`dgemm.rs`). Batch norm and
+//! pooling are `f32` only.
 
 mod conv;
+pub mod dgemm;
 pub mod gemm;
 mod norm;
 mod pool;
