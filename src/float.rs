@@ -37,6 +37,10 @@ pub trait Float:
     fn as_f32(s: &[Self]) -> Option<&[f32]>;
     /// The mutable slice as `f32`, if that is what it holds.
     fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]>;
+    /// The slice as `f64`, if that is what it holds: how ops pick the fast `f64` kernels.
+    fn as_f64_slice(s: &[Self]) -> Option<&[f64]>;
+    /// The mutable slice as `f64`, if that is what it holds.
+    fn as_f64_slice_mut(s: &mut [Self]) -> Option<&mut [f64]>;
 }
 
 impl Float for f32 {
@@ -53,6 +57,12 @@ impl Float for f32 {
     fn as_f32_mut(s: &mut [Self]) -> Option<&mut [f32]> {
         Some(s)
     }
+    fn as_f64_slice(_: &[Self]) -> Option<&[f64]> {
+        None
+    }
+    fn as_f64_slice_mut(_: &mut [Self]) -> Option<&mut [f64]> {
+        None
+    }
 }
 
 impl Float for f64 {
@@ -68,5 +78,11 @@ impl Float for f64 {
     }
     fn as_f32_mut(_: &mut [Self]) -> Option<&mut [f32]> {
         None
+    }
+    fn as_f64_slice(s: &[Self]) -> Option<&[f64]> {
+        Some(s)
+    }
+    fn as_f64_slice_mut(s: &mut [Self]) -> Option<&mut [f64]> {
+        Some(s)
     }
 }

@@ -3,9 +3,11 @@
 //! and avg_pool2d on small fixed inputs. `tests/golden/make_golden.py` made the JSON file
 //! once, with PyTorch in float64.
 //!
-//! In f64 the tape runs the reference loops, which must match to 1e-10. In f32 it runs the
-//! fast kernels, which must match to 1e-4 of the largest magnitude.
+//! In f64 the tape runs the fast convolutions and the reference batch norm and pooling,
+//! which must match to 1e-10; the reference convolution loops, called directly, must too.
+//! In f32 it runs the fast kernels, which must match to 1e-4 of the largest magnitude.
 
+use resgrad::kernels::{Conv2dGeom, reference};
 use resgrad::ndarray::{ArrayD, IxDyn};
 use resgrad::{Float, RunningStats, Tape, Var};
 use serde_json::Value;
@@ -134,6 +136,75 @@ fn every_golden_case_matches_pytorch_in_f64() {
     for case in cases {
         run_case(&Tape::new_f64(), case, 1e-10);
     }
+}
+
+#[test]
+fn the_reference_conv_loops_match_pytorch_in_f64() {
+    // The tape runs the fast convolutions in f64 too; the loops written to be read are
+    // held to PyTorch here, on their own.
+    let mut checked = 0;
+    for case in golden()["cases"].as_array().unwrap() {
+        if case["params"]["kind"] != "conv2d" {
+            continue;
+        }
+        let name = case["name"].as_str().unwrap();
+        let p = &case["params"];
+        let inputs: Vec<ArrayD<f64>> = case["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(array)
+            .collect();
+        let (x, w, b) = (&inputs[0], &inputs[1], inputs.get(2));
+        let g = Conv2dGeom::new(
+            x.shape(),
+            w.shape(),
+            p["stride"].as_u64().unwrap() as usize,
+            p["padding"].as_u64().unwrap() as usize,
+        )
+        .unwrap();
+        let flat = |a: &ArrayD<f64>| a.iter().copied().collect::<Vec<f64>>();
+        let shaped = |like: &ArrayD<f64>, v: Vec<f64>| ArrayD::from_shape_vec(like.raw_dim(), v);
+        let (xs, ws, bs) = (flat(x), flat(w), b.map(flat));
+        let gy: ArrayD<f64> = array(&case["gy"]);
+        let mut y = vec![0.0; gy.len()];
+        reference::conv2d_forward(&xs, &ws, bs.as_deref(), &g, &mut y);
+        assert_matches(
+            &format!("{name} reference forward"),
+            &shaped(&gy, y).unwrap(),
+            &case["y"],
+            1e-10,
+        );
+        let grads = case["grads"].as_array().unwrap();
+        let mut dx = vec![0.0; xs.len()];
+        reference::conv2d_backward_input(&flat(&gy), &ws, &g, &mut dx);
+        assert_matches(
+            &format!("{name} reference dx"),
+            &shaped(x, dx).unwrap(),
+            &grads[0],
+            1e-10,
+        );
+        let mut dw = vec![0.0; ws.len()];
+        reference::conv2d_backward_weight(&xs, &flat(&gy), &g, &mut dw);
+        assert_matches(
+            &format!("{name} reference dw"),
+            &shaped(w, dw).unwrap(),
+            &grads[1],
+            1e-10,
+        );
+        if let Some(b) = b {
+            let mut db = vec![0.0; b.len()];
+            reference::conv2d_backward_bias(&flat(&gy), g.n, g.cout, &mut db);
+            assert_matches(
+                &format!("{name} reference db"),
+                &shaped(b, db).unwrap(),
+                &grads[2],
+                1e-10,
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 3, "the golden file holds three conv cases");
 }
 
 #[test]

@@ -1,8 +1,11 @@
 //! Property tests: every fast kernel equals its reference on random shapes, forward and
-//! backward. Tolerance: 1e-4 relative to the largest magnitude in the output, so that
-//! values near zero do not fail on summation order alone.
+//! backward. Tolerance: relative to the largest magnitude in the output, so that values
+//! near zero do not fail on summation order alone: 1e-4 in `f32`, 1e-12 in `f64` (the fast
+//! convolutions run in both; `f64` is what gradient checks use).
 
 use proptest::prelude::*;
+use resgrad::Float;
+use resgrad::kernels::fast::gemm::Element;
 use resgrad::kernels::{Conv2dGeom, fast, reference};
 
 /// The shapes `resgrad bench conv` times (the binary's own file, included by path).
@@ -11,31 +14,43 @@ use resgrad::kernels::{Conv2dGeom, fast, reference};
 mod workloads;
 
 fn values(n: usize, seed: u64) -> Vec<f32> {
+    values_in(n, seed)
+}
+
+/// Uniform in [-1, 1), 24 bits each: the same numbers in `f32` and `f64`.
+fn values_in<T: Float>(n: usize, seed: u64) -> Vec<T> {
     let mut s = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
     (0..n)
         .map(|_| {
             s ^= s << 13;
             s ^= s >> 7;
             s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            T::cast(((s >> 40) as f64 / (1u64 << 24) as f64) * 2.0 - 1.0)
         })
         .collect()
 }
 
-fn assert_close(
+/// How far a fast conv may be from its reference, relative to the output's largest
+/// magnitude: summation order and FMA rounding only.
+const F32_TOLERANCE: f64 = 1e-4;
+const F64_TOLERANCE: f64 = 1e-12;
+
+fn assert_close<T: Float>(
     what: &str,
     g: &Conv2dGeom,
-    fast: &[f32],
-    reference: &[f32],
+    fast: &[T],
+    reference: &[T],
+    tolerance: f64,
 ) -> Result<(), TestCaseError> {
     let scale = reference
         .iter()
-        .fold(0.0f32, |m, v| m.max(v.abs()))
-        .max(1e-6);
-    for (i, (a, b)) in fast.iter().zip(reference).enumerate() {
+        .fold(T::zero(), |m, v| m.max(v.abs()))
+        .max(T::cast(1e-6));
+    for (i, (&a, &b)) in fast.iter().zip(reference).enumerate() {
         prop_assert!(
-            (a - b).abs() <= 1e-4 * scale,
-            "{what} differs at {i}: fast {a} vs reference {b} (scale {scale}) for {g:?}"
+            (a - b).abs() <= T::cast(tolerance) * scale,
+            "{what} ({}) differs at {i}: fast {a} vs reference {b} (scale {scale}) for {g:?}",
+            T::NAME
         );
     }
     Ok(())
@@ -80,26 +95,37 @@ fn same_geometry() -> impl Strategy<Value = Conv2dGeom> {
 }
 
 fn check_all(g: Conv2dGeom, seed: u64, with_bias: bool) -> Result<(), TestCaseError> {
-    let x = values(g.n * g.cin * g.h * g.w, seed);
-    let w = values(g.cout * g.cin * g.kh * g.kw, seed + 1);
-    let b = values(g.cout, seed + 2);
-    let dy = values(g.n * g.cout * g.ho * g.wo, seed + 3);
-    let bias = with_bias.then_some(b.as_slice());
+    check_all_in::<f32>(g, seed, with_bias, F32_TOLERANCE)
+}
 
-    let (mut y_fast, mut y_ref) = (vec![0.0; dy.len()], vec![0.0; dy.len()]);
+fn check_all_in<T: Element>(
+    g: Conv2dGeom,
+    seed: u64,
+    with_bias: bool,
+    tolerance: f64,
+) -> Result<(), TestCaseError> {
+    let x = values_in::<T>(g.n * g.cin * g.h * g.w, seed);
+    let w = values_in::<T>(g.cout * g.cin * g.kh * g.kw, seed + 1);
+    let b = values_in::<T>(g.cout, seed + 2);
+    let dy = values_in::<T>(g.n * g.cout * g.ho * g.wo, seed + 3);
+    let bias = with_bias.then_some(b.as_slice());
+    let zeros = |n| vec![T::zero(); n];
+    let sevens = |n| vec![T::cast(7.0); n];
+
+    let (mut y_fast, mut y_ref) = (zeros(dy.len()), zeros(dy.len()));
     fast::conv2d_forward(&x, &w, bias, &g, &mut y_fast);
     reference::conv2d_forward(&x, &w, bias, &g, &mut y_ref);
-    assert_close("forward", &g, &y_fast, &y_ref)?;
+    assert_close("forward", &g, &y_fast, &y_ref, tolerance)?;
 
-    let (mut dx_fast, mut dx_ref) = (vec![7.0; x.len()], vec![0.0; x.len()]);
+    let (mut dx_fast, mut dx_ref) = (sevens(x.len()), zeros(x.len()));
     fast::conv2d_backward_input(&dy, &w, &g, &mut dx_fast);
     reference::conv2d_backward_input(&dy, &w, &g, &mut dx_ref);
-    assert_close("backward to the input", &g, &dx_fast, &dx_ref)?;
+    assert_close("backward to the input", &g, &dx_fast, &dx_ref, tolerance)?;
 
-    let (mut dw_fast, mut dw_ref) = (vec![7.0; w.len()], vec![0.0; w.len()]);
+    let (mut dw_fast, mut dw_ref) = (sevens(w.len()), zeros(w.len()));
     fast::conv2d_backward_weight(&x, &dy, &g, &mut dw_fast);
     reference::conv2d_backward_weight(&x, &dy, &g, &mut dw_ref);
-    assert_close("backward to the weight", &g, &dw_fast, &dw_ref)
+    assert_close("backward to the weight", &g, &dw_fast, &dw_ref, tolerance)
 }
 
 proptest! {
@@ -116,27 +142,51 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn same_padding_conv2d_fast_equals_reference_in_f64(g in same_geometry(), seed in 0u64..1_000_000, with_bias in any::<bool>()) {
+        check_all_in::<f64>(g, seed, with_bias, F64_TOLERANCE)?;
+    }
+
+    #[test]
+    fn conv2d_fast_equals_reference_in_f64(g in geometry(), seed in 0u64..1_000_000, with_bias in any::<bool>()) {
+        check_all_in::<f64>(g, seed, with_bias, F64_TOLERANCE)?;
+    }
+}
+
 #[test]
 fn the_benchmark_shapes_agree_too() {
+    benchmark_shapes_agree::<f32>(F32_TOLERANCE);
+}
+
+#[test]
+fn the_benchmark_shapes_agree_in_f64_too() {
+    benchmark_shapes_agree::<f64>(F64_TOLERANCE);
+}
+
+fn benchmark_shapes_agree<T: Element>(tolerance: f64) {
     // The shapes `resgrad bench conv` times, on a batch of 2, so that the blocked paths
     // (several KC and MC blocks) are exercised, not only the small-shape edges.
+    let zeros = |n| vec![T::zero(); n];
     for (cin, cout, hw, k) in workloads::CONV_SHAPES {
         let g = Conv2dGeom::new(&[2, cin, hw, hw], &[cout, cin, k, k], 1, k / 2).unwrap();
-        let x = values(2 * cin * hw * hw, 1);
-        let w = values(cout * cin * k * k, 2);
-        let dy = values(2 * cout * hw * hw, 3);
-        let (mut a, mut b) = (vec![0.0; dy.len()], vec![0.0; dy.len()]);
+        let x = values_in::<T>(2 * cin * hw * hw, 1);
+        let w = values_in::<T>(cout * cin * k * k, 2);
+        let dy = values_in::<T>(2 * cout * hw * hw, 3);
+        let (mut a, mut b) = (zeros(dy.len()), zeros(dy.len()));
         fast::conv2d_forward(&x, &w, None, &g, &mut a);
         reference::conv2d_forward(&x, &w, None, &g, &mut b);
-        assert_close("forward", &g, &a, &b).unwrap();
-        let (mut a, mut b) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        assert_close("forward", &g, &a, &b, tolerance).unwrap();
+        let (mut a, mut b) = (zeros(x.len()), zeros(x.len()));
         fast::conv2d_backward_input(&dy, &w, &g, &mut a);
         reference::conv2d_backward_input(&dy, &w, &g, &mut b);
-        assert_close("backward to the input", &g, &a, &b).unwrap();
-        let (mut a, mut b) = (vec![0.0; w.len()], vec![0.0; w.len()]);
+        assert_close("backward to the input", &g, &a, &b, tolerance).unwrap();
+        let (mut a, mut b) = (zeros(w.len()), zeros(w.len()));
         fast::conv2d_backward_weight(&x, &dy, &g, &mut a);
         reference::conv2d_backward_weight(&x, &dy, &g, &mut b);
-        assert_close("backward to the weight", &g, &a, &b).unwrap();
+        assert_close("backward to the weight", &g, &a, &b, tolerance).unwrap();
     }
 }
 
@@ -258,6 +308,29 @@ fn the_fast_gradients_are_the_same_bits_on_1_2_and_3_threads() {
         results[0] == results[2],
         "1 and 3 threads give different bits"
     );
+}
+
+#[test]
+fn the_f64_weight_gradient_is_the_same_bits_on_1_2_and_3_threads() {
+    // What a gradient check of a whole net in f64 runs: its numbers must not depend on the
+    // machine either.
+    let g = Conv2dGeom::new(&[13, 8, 12, 12], &[8, 8, 3, 3], 1, 1).unwrap();
+    let x = values_in::<f64>(13 * 8 * 144, 1);
+    let dy = values_in::<f64>(13 * 8 * 144, 2);
+    let dw_on = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut dw = vec![0.0f64; 8 * 8 * 9];
+            fast::conv2d_backward_weight(&x, &dy, &g, &mut dw);
+            dw.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        })
+    };
+    let one = dw_on(1);
+    assert_eq!(one, dw_on(2), "1 and 2 threads give different bits");
+    assert_eq!(one, dw_on(3), "1 and 3 threads give different bits");
 }
 
 #[test]

@@ -3,12 +3,14 @@
 //! Each has two versions, side by side:
 //! - [`reference`](mod@reference): nested loops written to be read next to the formula, for any
 //!   [`crate::Float`] type;
-//! - [`fast`]: blocked, vectorised (AVX-512 / AVX2+FMA, chosen at run time) and parallel,
-//!   `f32` only. Every fast function names the reference it must equal, and property
-//!   tests hold them to it.
+//! - [`fast`]: blocked, vectorised (AVX-512 / AVX2+FMA, chosen at run time) and parallel.
+//!   Every fast function names the reference it must equal, and property tests hold them
+//!   to it.
 //!
-//! The ops on the tape call the fast version for `f32` and the reference for `f64`
-//! (which is what `gradcheck` uses), through the dispatching functions in this module.
+//! The ops on the tape call them through the dispatching functions in this module: the
+//! convolutions run fast in `f32` and in `f64` (which is what `gradcheck` uses, so a
+//! gradient check of a whole net takes seconds, not minutes); batch norm and pooling run
+//! fast in `f32` and by the reference in `f64`, where they are a small share of a step.
 
 pub mod fast;
 pub mod reference;
@@ -107,7 +109,7 @@ impl Conv2dGeom {
     }
 }
 
-/// Forward convolution, dispatched: fast for `f32`, reference otherwise.
+/// Forward convolution, dispatched: fast for `f32` and `f64`.
 pub fn conv2d_forward<T: Float>(
     x: &[T],
     weight: &[T],
@@ -115,23 +117,48 @@ pub fn conv2d_forward<T: Float>(
     g: &Conv2dGeom,
     y: &mut [T],
 ) {
-    match (T::as_f32(x), T::as_f32(weight), T::as_f32_mut(y)) {
-        (Some(x), Some(w), Some(y)) => fast::conv2d_forward(x, w, bias.and_then(T::as_f32), g, y),
+    if let (Some(x), Some(w), Some(y)) = (T::as_f32(x), T::as_f32(weight), T::as_f32_mut(y)) {
+        return fast::conv2d_forward(x, w, bias.and_then(T::as_f32), g, y);
+    }
+    match (
+        T::as_f64_slice(x),
+        T::as_f64_slice(weight),
+        T::as_f64_slice_mut(y),
+    ) {
+        (Some(x), Some(w), Some(y)) => {
+            fast::conv2d_forward(x, w, bias.and_then(T::as_f64_slice), g, y)
+        }
         _ => reference::conv2d_forward(x, weight, bias, g, y),
     }
 }
 
-/// Gradient of the convolution with respect to its input, dispatched.
+/// Gradient of the convolution with respect to its input, dispatched: fast for `f32` and
+/// `f64`.
 pub fn conv2d_backward_input<T: Float>(dy: &[T], weight: &[T], g: &Conv2dGeom, dx: &mut [T]) {
-    match (T::as_f32(dy), T::as_f32(weight), T::as_f32_mut(dx)) {
+    if let (Some(dy), Some(w), Some(dx)) = (T::as_f32(dy), T::as_f32(weight), T::as_f32_mut(dx)) {
+        return fast::conv2d_backward_input(dy, w, g, dx);
+    }
+    match (
+        T::as_f64_slice(dy),
+        T::as_f64_slice(weight),
+        T::as_f64_slice_mut(dx),
+    ) {
         (Some(dy), Some(w), Some(dx)) => fast::conv2d_backward_input(dy, w, g, dx),
         _ => reference::conv2d_backward_input(dy, weight, g, dx),
     }
 }
 
-/// Gradient of the convolution with respect to its weight, dispatched.
+/// Gradient of the convolution with respect to its weight, dispatched: fast for `f32` and
+/// `f64`.
 pub fn conv2d_backward_weight<T: Float>(x: &[T], dy: &[T], g: &Conv2dGeom, dw: &mut [T]) {
-    match (T::as_f32(x), T::as_f32(dy), T::as_f32_mut(dw)) {
+    if let (Some(x), Some(dy), Some(dw)) = (T::as_f32(x), T::as_f32(dy), T::as_f32_mut(dw)) {
+        return fast::conv2d_backward_weight(x, dy, g, dw);
+    }
+    match (
+        T::as_f64_slice(x),
+        T::as_f64_slice(dy),
+        T::as_f64_slice_mut(dw),
+    ) {
         (Some(x), Some(dy), Some(dw)) => fast::conv2d_backward_weight(x, dy, g, dw),
         _ => reference::conv2d_backward_weight(x, dy, g, dw),
     }

@@ -1,4 +1,5 @@
-//! Fast convolution: im2col plus the blocked GEMM, one image per task, in parallel.
+//! Fast convolution: im2col plus the blocked GEMM, one image per task, in parallel; for
+//! `f32` and `f64` alike (generic over [`Element`], which picks the microkernels).
 //!
 //! Every function here must equal its namesake in [`crate::kernels::reference`] up to
 //! summation order; `tests/kernels_fast_vs_reference.rs` holds them to it.
@@ -12,16 +13,10 @@
 //!   thread over a fixed split of the batch, then across threads in order, so that the
 //!   result is the same bit for bit for a given thread count.
 
-use std::cell::RefCell;
-
 use rayon::prelude::*;
 
-use super::gemm::{MatRef, PackedA, sgemm, sgemm_packed};
+use super::gemm::{Element, Isa, MatRef, Scratch, gemm};
 use crate::kernels::Conv2dGeom;
-
-thread_local! {
-    static COL: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
 
 /// Whether the conv is a plain matrix product over channels (1x1, stride 1, no padding).
 fn is_pointwise(g: &Conv2dGeom) -> bool {
@@ -31,7 +26,7 @@ fn is_pointwise(g: &Conv2dGeom) -> bool {
 /// Unfolds one image `[cin, h, w]` into `col [cin kh kw, ho wo]`: row `(ci, ky, kx)` holds,
 /// for every output pixel, the input pixel under that kernel tap (zero on the padding).
 /// Stride-1 rows are copied as contiguous runs.
-pub fn im2col(x: &[f32], g: &Conv2dGeom, col: &mut [f32]) {
+pub fn im2col<T: Element>(x: &[T], g: &Conv2dGeom, col: &mut [T]) {
     let hw = g.ho * g.wo;
     for (r, row) in col
         .chunks_exact_mut(hw)
@@ -53,11 +48,11 @@ pub fn im2col(x: &[f32], g: &Conv2dGeom, col: &mut [f32]) {
         for (oy, out) in row.chunks_exact_mut(g.wo).enumerate() {
             let iy = (oy * g.stride + ky).wrapping_sub(g.pad);
             if iy >= g.h {
-                out.fill(0.0);
+                out.fill(T::zero());
                 continue;
             }
-            out[..lo].fill(0.0);
-            out[hi..].fill(0.0);
+            out[..lo].fill(T::zero());
+            out[hi..].fill(T::zero());
             if lo == hi {
                 continue;
             }
@@ -79,19 +74,19 @@ pub fn im2col(x: &[f32], g: &Conv2dGeom, col: &mut [f32]) {
 /// the whole row is one shifted copy of the plane, after which the pixels whose tap
 /// wrapped around a row edge (`ox < lo` or `ox >= hi`) are set to zero, and the rows
 /// whose tap falls above or below the image are zero.
-fn shifted_copy(
-    plane: &[f32],
+fn shifted_copy<T: Element>(
+    plane: &[T],
     g: &Conv2dGeom,
     (ky, kx): (usize, usize),
     (lo, hi): (usize, usize),
-    row: &mut [f32],
+    row: &mut [T],
 ) {
     let w = g.w;
     // Output rows whose tap row is inside the image: oy_lo <= oy < oy_hi.
     let oy_lo = g.pad.saturating_sub(ky).min(g.ho);
     let oy_hi = (g.h + g.pad).saturating_sub(ky).clamp(oy_lo, g.ho);
-    row[..oy_lo * w].fill(0.0);
-    row[oy_hi * w..].fill(0.0);
+    row[..oy_lo * w].fill(T::zero());
+    row[oy_hi * w..].fill(T::zero());
     if oy_lo == oy_hi {
         return;
     }
@@ -102,21 +97,21 @@ fn shifted_copy(
     let start = (-shift).clamp(first, last);
     let end = (plane.len() as isize - shift).clamp(start, last);
     let (start, end) = (start as usize, end as usize);
-    row[oy_lo * w..start].fill(0.0);
-    row[end..oy_hi * w].fill(0.0);
+    row[oy_lo * w..start].fill(T::zero());
+    row[end..oy_hi * w].fill(T::zero());
     if start < end {
         let src_start = (start as isize + shift) as usize;
         row[start..end].copy_from_slice(&plane[src_start..src_start + (end - start)]);
     }
     // Columns that read across a row edge.
     for out in row[oy_lo * w..oy_hi * w].chunks_exact_mut(w) {
-        out[..lo].fill(0.0);
-        out[hi..].fill(0.0);
+        out[..lo].fill(T::zero());
+        out[hi..].fill(T::zero());
     }
 }
 
 /// The adjoint of [`im2col`]: adds each column entry back onto the input pixel it came from.
-fn col2im_add(col: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
+fn col2im_add<T: Element>(col: &[T], g: &Conv2dGeom, dx: &mut [T]) {
     let hw = g.ho * g.wo;
     for (r, row) in col.chunks_exact(hw).take(g.cin * g.kh * g.kw).enumerate() {
         let (ci, ky, kx) = (r / (g.kh * g.kw), r / g.kw % g.kh, r % g.kw);
@@ -141,20 +136,26 @@ fn col2im_add(col: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
 }
 
 /// Fast [`reference::conv2d_forward`](crate::kernels::reference::conv2d_forward).
-pub fn conv2d_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &Conv2dGeom, y: &mut [f32]) {
+pub fn conv2d_forward<T: Element>(
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    g: &Conv2dGeom,
+    y: &mut [T],
+) {
     let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
     // The weight is the A of every image's product: pack it once.
-    let weight = PackedA::new(&MatRef::row_major(w, g.cout, k));
+    let weight = T::pack_with(Isa::detect(), &MatRef::row_major(w, g.cout, k));
     y.par_chunks_mut(g.cout * hw)
         .zip(x.par_chunks(g.cin * g.h * g.w))
         .for_each(|(yn, xn)| {
             if is_pointwise(g) {
-                sgemm_packed(&weight, &MatRef::row_major(xn, g.cin, hw), yn, hw, false);
+                T::gemm_packed(&weight, &MatRef::row_major(xn, g.cin, hw), yn, hw, false);
             } else {
-                COL.with_borrow_mut(|col| {
-                    col.resize(k * hw, 0.0);
+                T::with_scratch(Scratch::Col, |col| {
+                    col.resize(k * hw, T::zero());
                     im2col(xn, g, col);
-                    sgemm_packed(&weight, &MatRef::row_major(col, k, hw), yn, hw, false);
+                    T::gemm_packed(&weight, &MatRef::row_major(col, k, hw), yn, hw, false);
                 });
             }
             if let Some(b) = bias {
@@ -166,11 +167,11 @@ pub fn conv2d_forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: &Conv2dGeom
 }
 
 /// Fast [`reference::conv2d_backward_input`](crate::kernels::reference::conv2d_backward_input).
-pub fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom, dx: &mut [f32]) {
+pub fn conv2d_backward_input<T: Element>(dy: &[T], w: &[T], g: &Conv2dGeom, dx: &mut [T]) {
     if g.stride == 1 && g.kh == g.kw && g.pad < g.kh {
         // dx = full convolution of dy with W flipped in space and with in/out swapped:
         // wf[ci, co, ky, kx] = w[co, ci, kh-1-ky, kw-1-kx], padding k-1-p, stride 1.
-        let mut wf = vec![0.0; w.len()];
+        let mut wf = vec![T::zero(); w.len()];
         for co in 0..g.cout {
             for ci in 0..g.cin {
                 for ky in 0..g.kh {
@@ -193,14 +194,14 @@ pub fn conv2d_backward_input(dy: &[f32], w: &[f32], g: &Conv2dGeom, dx: &mut [f3
     }
     // dcol [CinKK x HoWo] = W^T [CinKK x Cout] . dy_n [Cout x HoWo], then fold back.
     let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
-    let wt = PackedA::new(&MatRef::transposed(w, g.cout, k));
+    let wt = T::pack_with(Isa::detect(), &MatRef::transposed(w, g.cout, k));
     dx.par_chunks_mut(g.cin * g.h * g.w)
         .zip(dy.par_chunks(g.cout * hw))
         .for_each(|(dxn, dyn_)| {
-            COL.with_borrow_mut(|col| {
-                col.resize(k * hw, 0.0);
-                sgemm_packed(&wt, &MatRef::row_major(dyn_, g.cout, hw), col, hw, false);
-                dxn.fill(0.0);
+            T::with_scratch(Scratch::Col, |col| {
+                col.resize(k * hw, T::zero());
+                T::gemm_packed(&wt, &MatRef::row_major(dyn_, g.cout, hw), col, hw, false);
+                dxn.fill(T::zero());
                 col2im_add(col, g, dxn);
             });
         });
@@ -213,7 +214,7 @@ pub const DW_CHUNKS: usize = 8;
 /// Fast [`reference::conv2d_backward_weight`](crate::kernels::reference::conv2d_backward_weight).
 ///
 /// Its result is the same, bit for bit, for any number of threads.
-pub fn conv2d_backward_weight(x: &[f32], dy: &[f32], g: &Conv2dGeom, dw: &mut [f32]) {
+pub fn conv2d_backward_weight<T: Element>(x: &[T], dy: &[T], g: &Conv2dGeom, dw: &mut [T]) {
     let (k, hw) = (g.cin * g.kh * g.kw, g.ho * g.wo);
     // A fixed split of the batch into at most DW_CHUNKS contiguous runs of images, whatever
     // the number of threads: each run sums its images in order, then the runs are added in
@@ -222,15 +223,15 @@ pub fn conv2d_backward_weight(x: &[f32], dy: &[f32], g: &Conv2dGeom, dw: &mut [f
     let parts = DW_CHUNKS.clamp(1, g.n.max(1));
     let per = g.n.div_ceil(parts).max(1);
     let parts = g.n.div_ceil(per).max(1);
-    let partials: Vec<Vec<f32>> = (0..parts)
+    let partials: Vec<Vec<T>> = (0..parts)
         .into_par_iter()
         .map(|t| {
-            let mut acc = vec![0.0f32; g.cout * k];
+            let mut acc = vec![T::zero(); g.cout * k];
             for (i, n) in (t * per..((t + 1) * per).min(g.n)).enumerate() {
                 let xn = &x[n * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
                 let dyn_ = MatRef::row_major(&dy[n * g.cout * hw..][..g.cout * hw], g.cout, hw);
                 if is_pointwise(g) {
-                    sgemm(
+                    gemm(
                         &dyn_,
                         &MatRef::transposed(xn, g.cin, hw),
                         &mut acc,
@@ -238,18 +239,18 @@ pub fn conv2d_backward_weight(x: &[f32], dy: &[f32], g: &Conv2dGeom, dw: &mut [f
                         i > 0,
                     );
                 } else {
-                    COL.with_borrow_mut(|col| {
-                        col.resize(k * hw, 0.0);
+                    T::with_scratch(Scratch::Col, |col| {
+                        col.resize(k * hw, T::zero());
                         im2col(xn, g, col);
-                        sgemm(&dyn_, &MatRef::transposed(col, k, hw), &mut acc, k, i > 0);
+                        gemm(&dyn_, &MatRef::transposed(col, k, hw), &mut acc, k, i > 0);
                     });
                 }
             }
             acc
         })
         .collect();
-    dw.fill(0.0);
+    dw.fill(T::zero());
     for p in &partials {
-        dw.iter_mut().zip(p).for_each(|(d, v)| *d += v);
+        dw.iter_mut().zip(p).for_each(|(d, &v)| *d += v);
     }
 }
