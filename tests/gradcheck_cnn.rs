@@ -1,6 +1,7 @@
 //! Gradient checks for the CNN ops: conv2d, batch_norm2d, pooling, the option-A shortcut.
-//! In f64, so they run the reference loops; `kernels_fast_vs_reference.rs` ties the fast
-//! f32 loops to those, and the last tests here tie the f32 tape ops to the f64 ones.
+//! In f64, so they run the fast convolutions and the reference batch norm and pooling;
+//! `kernels_fast_vs_reference.rs` ties the fast loops to the reference ones in both types,
+//! and the last tests here tie the f32 tape ops to the f64 ones.
 
 mod common;
 
