@@ -2,6 +2,8 @@
 
 mod conv;
 pub mod gemm;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 mod norm;
 mod pool;
 
