@@ -6,8 +6,8 @@
 //! Why 8 x 12: AArch64 has 32 vector registers of four `f32` lanes. Each step of `k` loads
 //! one column of the A strip (8 numbers, two registers) and one row of the B strip (12
 //! numbers, three registers), then does 24 FMAs, one per accumulator. 24 + 2 + 3 = 29
-//! registers, so the tile never spills; a 12 x 12 tile would need 36 accumulators. The
-//! same 8 x 12 tile is BLIS's for the Cortex-A57.
+//! registers, so the tile never spills; a 12 x 12 tile would need 36 accumulators. BLIS's
+//! sgemm kernel for ARMv8-A (`bli_sgemm_armv8a_asm_8x12`) has the same tile.
 //!
 //! Unlike AVX, NEON multiplies by one lane of a register (`vfmaq_laneq_f32`), so the eight
 //! A values need no broadcast: row `i` of the tile takes `a[i]` from its lane.
