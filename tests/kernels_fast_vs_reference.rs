@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 use resgrad::Float;
 use resgrad::kernels::fast::gemm::Element;
+use resgrad::kernels::fast::gemm::{self, Isa, MatRef};
 use resgrad::kernels::{Conv2dGeom, fast, reference};
 
 /// The shapes `resgrad bench conv` times (the binary's own file, included by path).
@@ -188,6 +189,61 @@ fn benchmark_shapes_agree<T: Element>(tolerance: f64) {
         reference::conv2d_backward_weight(&x, &dy, &g, &mut b);
         assert_close("backward to the weight", &g, &a, &b, tolerance).unwrap();
     }
+}
+
+// ---- the GEMM under the conv kernels, with every microkernel this CPU has ----
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The conv tests above run the kernel `Isa::detect` picks; this one runs each kernel
+    /// this CPU has (on x86-64 up to AVX-512, on aarch64 NEON), through both doors the conv
+    /// kernels use: `sgemm_with`, which packs A as it goes, and `sgemm_packed` with an A
+    /// packed once by `PackedA::with`. K up to 800 crosses the K blocking, M and N are
+    /// rarely whole tiles, and C's rows are wider than N, so a kernel that writes past its
+    /// tile changes numbers the triple loop leaves alone.
+    #[test]
+    fn every_gemm_kernel_equals_the_triple_loop(
+        m in 1usize..40, n in 1usize..80, k in 1usize..800, pad in 0usize..4,
+        transpose_b in any::<bool>(), accumulate in any::<bool>(), seed in 0u64..1_000_000,
+    ) {
+        let adata = values(m * k, seed);
+        let bdata = values(k * n, seed + 1);
+        let a = MatRef::row_major(&adata, m, k);
+        let b = if transpose_b {
+            MatRef::transposed(&bdata, n, k)
+        } else {
+            MatRef::row_major(&bdata, k, n)
+        };
+        let ldc = n + pad;
+        let c0 = values(m * ldc, seed + 2);
+        let mut want = c0.clone();
+        gemm::sgemm_reference(&a, &b, &mut want, ldc, accumulate);
+        for isa in Isa::available() {
+            let mut c = c0.clone();
+            gemm::sgemm_with(isa, &a, &b, &mut c, ldc, accumulate);
+            close(&format!("sgemm_with({isa:?}) {m}x{n}x{k}"), &c, &want)?;
+            let mut c = c0.clone();
+            gemm::sgemm_packed(&gemm::PackedA::with(isa, &a), &b, &mut c, ldc, accumulate);
+            close(&format!("sgemm_packed({isa:?}) {m}x{n}x{k}"), &c, &want)?;
+        }
+    }
+}
+
+/// On aarch64 (natively or under qemu, see `scripts/check`) the conv tests above must have
+/// run the NEON microkernel: if detection failed, the portable kernel would stand in for it
+/// and pass them all. `RESGRAD_ISA=portable` makes this test fail, as it should.
+#[cfg(target_arch = "aarch64")]
+#[test]
+fn on_aarch64_the_fast_kernels_run_on_neon() {
+    assert_eq!(
+        Isa::detect(),
+        Isa::Neon,
+        "the fast kernels run on {:?}, not NEON (available: {:?}; RESGRAD_ISA={:?})",
+        Isa::detect(),
+        Isa::available(),
+        std::env::var("RESGRAD_ISA").ok()
+    );
 }
 
 // ---- batch norm and pooling ----

@@ -10,9 +10,10 @@
 //!   stays in registers for the whole `KC` loop: `MR * NR` multiply-adds per `MR + NR`
 //!   loads.
 //!
-//! The microkernel is compiled three times: AVX-512 (8 x 32, sixteen 16-lane accumulators),
-//! AVX2+FMA (6 x 16, twelve 8-lane accumulators) and portable Rust; the CPU picks at run
-//! time. It must equal the naive triple loop, [`sgemm_reference`].
+//! The microkernel is compiled four times: on x86-64 AVX-512 (8 x 32, sixteen 16-lane
+//! accumulators) and AVX2+FMA (6 x 16, twelve 8-lane accumulators), on aarch64 NEON (8 x 12,
+//! twenty-four 4-lane accumulators, in `neon.rs`), and portable Rust everywhere; the CPU
+//! picks at run time. It must equal the naive triple loop, [`sgemm_reference`].
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -89,6 +90,8 @@ impl Element for f32 {
         SCRATCH_F32.with(|s| f(&mut s[which as usize].borrow_mut()))
     }
 }
+#[cfg(target_arch = "aarch64")]
+use super::neon::Neon;
 
 /// A read-only matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
 #[derive(Clone, Copy, Debug)]
@@ -232,11 +235,13 @@ pub enum Isa {
     Avx2,
     /// AVX-512, 16 lanes.
     Avx512,
+    /// NEON (aarch64's Advanced SIMD), 4 lanes.
+    Neon,
 }
 
 impl Isa {
-    /// The best the CPU supports, or `RESGRAD_ISA` (`portable`, `avx2`, `avx512`) if set to
-    /// one it supports.
+    /// The best the CPU supports, or `RESGRAD_ISA` (`portable`, `avx2`, `avx512`, `neon`) if
+    /// set to one it supports.
     pub fn detect() -> Isa {
         static ISA: OnceLock<Isa> = OnceLock::new();
         *ISA.get_or_init(|| {
@@ -244,6 +249,7 @@ impl Isa {
             match std::env::var("RESGRAD_ISA").as_deref() {
                 Ok("portable") => Isa::Portable,
                 Ok("avx2") if Isa::available().contains(&Isa::Avx2) => Isa::Avx2,
+                Ok("neon") if Isa::available().contains(&Isa::Neon) => Isa::Neon,
                 _ => best,
             }
         })
@@ -261,6 +267,10 @@ impl Isa {
             if is_x86_feature_detected!("avx512f") {
                 v.push(Isa::Avx512);
             }
+        }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            v.push(Isa::Neon);
         }
         v
     }
@@ -304,6 +314,10 @@ pub fn sgemm_with(
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") => {
             blocked::<Avx2, _>(dims, src, b, c, ldc, accumulate)
+        }
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon if std::arch::is_aarch64_feature_detected!("neon") => {
+            blocked::<Neon, _>(dims, src, b, c, ldc, accumulate)
         }
         _ => blocked::<Portable, _>(dims, src, b, c, ldc, accumulate),
     }
@@ -428,19 +442,18 @@ impl PackedA {
 
     /// Packs `a` for the kernel `isa`.
     pub fn with(isa: Isa, a: &impl Panel) -> Self {
-        let mr = match isa {
+        // The kernel that will run (the one asked for if the CPU has it, as in
+        // `sgemm_with`), and the strip height it reads.
+        let (isa, mr) = match isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if is_x86_feature_detected!("avx512f") => Avx512::MR,
+            Isa::Avx512 if is_x86_feature_detected!("avx512f") => (Isa::Avx512, Avx512::MR),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") => {
-                Avx2::MR
+                (Isa::Avx2, Avx2::MR)
             }
-            _ => Portable::MR,
-        };
-        let isa = match mr {
-            8 => Isa::Avx512,
-            6 => Isa::Avx2,
-            _ => Isa::Portable,
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon if std::arch::is_aarch64_feature_detected!("neon") => (Isa::Neon, Neon::MR),
+            _ => (Isa::Portable, Portable::MR),
         };
         PackedA::packed(isa, mr, a)
     }
@@ -488,6 +501,8 @@ pub fn sgemm_packed(a: &PackedA, b: &impl Panel, c: &mut [f32], ldc: usize, accu
         Isa::Avx512 => blocked::<Avx512, _>((a.m, a.k), src, b, c, ldc, accumulate),
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => blocked::<Avx2, _>((a.m, a.k), src, b, c, ldc, accumulate),
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => blocked::<Neon, _>((a.m, a.k), src, b, c, ldc, accumulate),
         _ => blocked::<Portable, _>((a.m, a.k), src, b, c, ldc, accumulate),
     }
 }

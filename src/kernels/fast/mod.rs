@@ -7,6 +7,8 @@
 mod conv;
 pub mod dgemm;
 pub mod gemm;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 mod norm;
 mod pool;
 
