@@ -273,27 +273,7 @@ pub fn backward<T: Float>(
             training,
             mean,
             inv_std,
-        } => {
-            let s = x[0].shape();
-            let dims = (s[0], s[1], s[2..].iter().product());
-            let (dx, dgamma, dbeta) = kernels::batch_norm_backward(
-                slice(x[0]),
-                slice(g),
-                dims,
-                mean,
-                inv_std,
-                slice(x[1]),
-                *training,
-            );
-            let shaped = |v: Vec<T>, like: &ArrayD<T>| {
-                ArrayD::from_shape_vec(like.raw_dim(), v).map_err(|e| e.to_string())
-            };
-            vec![
-                Some(shaped(dx, x[0])?),
-                Some(shaped(dgamma, x[1])?),
-                Some(shaped(dbeta, x[2])?),
-            ]
-        }
+        } => batch_norm_grads(x, g, mean, inv_std, *training)?,
         // max pool: dx = dy at the input that won each window, 0 elsewhere
         Op::MaxPool2d { geom, argmax } => {
             let mut dx = ArrayD::zeros(x[0].raw_dim());
@@ -315,10 +295,63 @@ pub fn backward<T: Float>(
             vec![Some(dx)]
         }
 
+        // ---- fused: relu after batch norm or after a sum, one node instead of two ----
+        // y = relu(BN(x)):  the batch norm rule with dy = g [y > 0]  (y > 0 exactly where BN(x) > 0,
+        //                   so the mask comes from y and BN's own output is never kept)
+        Op::BatchNorm2dRelu {
+            training,
+            mean,
+            inv_std,
+        } => batch_norm_grads(x, &relu_mask(g, y), mean, inv_std, *training)?,
+        // y = relu(a + b):  da = g [y > 0],  db = g [y > 0]  (the mask from y: the sum is never kept)
+        Op::AddRelu => {
+            let g = relu_mask(g, y);
+            vec![
+                want(0, &|| reduce_to_shape(&g, x[0].shape())),
+                want(1, &|| reduce_to_shape(&g, x[1].shape())),
+            ]
+        }
+
         // ---- ops written outside the crate ----
         // the op's own backward, checked to return one gradient per input
         Op::Custom(c) => return custom_backward(c.as_ref(), x, y, g),
     })
+}
+
+/// Batch norm's gradients `[dx, dgamma, dbeta]` for the inputs `x = [x, gamma, beta]`,
+/// given `g = dE/dy` (the formula is above the `BatchNorm2d` arm).
+fn batch_norm_grads<T: Float>(
+    x: &[&ArrayD<T>],
+    g: &ArrayD<T>,
+    mean: &[T],
+    inv_std: &[T],
+    training: bool,
+) -> Gradients<T> {
+    let s = x[0].shape();
+    let dims = (s[0], s[1], s[2..].iter().product());
+    let (dx, dgamma, dbeta) = kernels::batch_norm_backward(
+        slice(x[0]),
+        slice(g),
+        dims,
+        mean,
+        inv_std,
+        slice(x[1]),
+        training,
+    );
+    let shaped = |v: Vec<T>, like: &ArrayD<T>| {
+        ArrayD::from_shape_vec(like.raw_dim(), v).map_err(|e| e.to_string())
+    };
+    Ok(vec![
+        Some(shaped(dx, x[0])?),
+        Some(shaped(dgamma, x[1])?),
+        Some(shaped(dbeta, x[2])?),
+    ])
+}
+
+/// `g` where the relu's output `y` is positive, 0 elsewhere: relu's backward read from its
+/// output (`y > 0` exactly where the input was, NaN included, since `relu(NaN) = 0`).
+fn relu_mask<T: Float>(g: &ArrayD<T>, y: &ArrayD<T>) -> ArrayD<T> {
+    zip(g, y, |g, y| if y > T::zero() { g } else { T::zero() })
 }
 
 fn slice_mut<T: Float>(a: &mut ArrayD<T>) -> &mut [T] {

@@ -136,6 +136,16 @@ pub enum Op<T: Float> {
         /// The per-channel `1 / sqrt(var + eps)` used.
         inv_std: Rc<Vec<T>>,
     },
+    /// Fused `relu(batch_norm2d(x))`, parents `[x, gamma, beta]`: the batch norm's output
+    /// is never a node, so the tape keeps one activation where the pair kept two.
+    BatchNorm2dRelu {
+        /// Batch statistics (true) or running statistics (false).
+        training: bool,
+        /// The per-channel mean used.
+        mean: Rc<Vec<T>>,
+        /// The per-channel `1 / sqrt(var + eps)` used.
+        inv_std: Rc<Vec<T>>,
+    },
     /// Max pooling.
     MaxPool2d {
         /// Window, stride, padding and sizes.
@@ -148,6 +158,9 @@ pub enum Op<T: Float> {
         /// Window, stride, padding and sizes.
         geom: PoolGeom,
     },
+    /// Fused `relu(a + b)` with broadcasting: the sum is never a node, so the tape keeps
+    /// one activation where the pair kept two (the residual block's last step).
+    AddRelu,
     /// Option-A shortcut: stride-2 subsampling, then zero channels around the input's.
     ZeroPadShortcut {
         /// Zero channels added before the input's channels.
@@ -195,8 +208,10 @@ impl<T: Float> Op<T> {
             Op::Mse => "mse",
             Op::Conv2d { .. } => "conv2d",
             Op::BatchNorm2d { .. } => "batch_norm2d",
+            Op::BatchNorm2dRelu { .. } => "batch_norm2d_relu",
             Op::MaxPool2d { .. } => "max_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
+            Op::AddRelu => "add_relu",
             Op::ZeroPadShortcut { .. } => "zero_pad_shortcut",
             Op::Custom(c) => c.name(),
         }
@@ -222,8 +237,9 @@ impl<T: Float> Op<T> {
             Op::Conv2d {
                 stride, padding, ..
             } => format!("conv2d(stride={stride}, padding={padding})"),
-            Op::BatchNorm2d { training, .. } => {
-                format!("batch_norm2d({})", if *training { "train" } else { "eval" })
+            Op::BatchNorm2d { training, .. } | Op::BatchNorm2dRelu { training, .. } => {
+                let mode = if *training { "train" } else { "eval" };
+                format!("{}({mode})", self.name())
             }
             Op::MaxPool2d { geom, .. } | Op::AvgPool2d { geom } => {
                 format!(

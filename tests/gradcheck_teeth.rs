@@ -1,7 +1,10 @@
 //! Negative controls: gradcheck must reject a wrong backward rule, and say which one.
 
+mod common;
+
+use common::{away_from_zero, positive, uniform};
 use resgrad::ndarray::{ArrayD, array};
-use resgrad::{CustomOp, Var, gradcheck};
+use resgrad::{CustomOp, RunningStats, Tape, Var, gradcheck};
 
 /// y = x^2 with a backward rule that is `factor` times the true 2x.
 struct Square {
@@ -96,4 +99,88 @@ fn the_same_wrong_rule_in_a_larger_graph_is_still_caught() {
     );
     assert!(!report.pairs[0].passed, "{report}");
     assert!(report.pairs[1].passed, "{report}");
+}
+
+// ---- the fused ops' likely mistakes (the right rules pass in tests/fused.rs) ----
+
+/// relu(a + b) whose backward forgets the relu: the rule of plain `add`.
+struct AddReluWithoutMask;
+
+impl CustomOp<f64> for AddReluWithoutMask {
+    fn name(&self) -> &str {
+        "add_relu_without_mask"
+    }
+    fn forward(&self, x: &[&ArrayD<f64>]) -> ArrayD<f64> {
+        (x[0] + x[1]).mapv(|v| v.max(0.0))
+    }
+    fn backward(&self, _x: &[&ArrayD<f64>], _y: &ArrayD<f64>, g: &ArrayD<f64>) -> Vec<ArrayD<f64>> {
+        vec![g.clone(), g.clone()]
+    }
+}
+
+#[test]
+fn add_relu_without_its_mask_is_rejected() {
+    // The inputs of tests/fused.rs's same-shape case, where the right rule passes.
+    let inputs = [uniform(&[2, 3], 50), away_from_zero(&[2, 3], 1.2, 60)];
+    let report = gradcheck(
+        |v: &[Var<f64>]| v[0].apply(AddReluWithoutMask, &[&v[1]]),
+        &inputs,
+    );
+    assert!(
+        !report.pairs[0].passed && !report.pairs[1].passed,
+        "{report}"
+    );
+}
+
+/// relu(BN(x)) in training mode whose backward masks batch norm's `dx` instead of its
+/// `dy`: the mask applied on the wrong side of the batch-norm rule.
+struct BatchNormReluMaskedAfter;
+
+impl BatchNormReluMaskedAfter {
+    /// Batch norm of `x = [x, gamma, beta]` on a fresh f64 tape: the tape's own op.
+    fn batch_norm(x: &[&ArrayD<f64>]) -> (Vec<Var<f64>>, Var<f64>) {
+        let tape = Tape::new_f64();
+        let v: Vec<Var<f64>> = x.iter().map(|a| tape.var((*a).clone())).collect();
+        let stats = RunningStats::new(x[1].len());
+        let y = v[0].batch_norm2d(&v[1], &v[2], &stats, true);
+        (v, y)
+    }
+}
+
+impl CustomOp<f64> for BatchNormReluMaskedAfter {
+    fn name(&self) -> &str {
+        "batch_norm2d_relu_masked_after"
+    }
+    fn forward(&self, x: &[&ArrayD<f64>]) -> ArrayD<f64> {
+        Self::batch_norm(x).1.value().mapv(|v| v.max(0.0))
+    }
+    fn backward(&self, x: &[&ArrayD<f64>], y: &ArrayD<f64>, g: &ArrayD<f64>) -> Vec<ArrayD<f64>> {
+        let (v, bn) = Self::batch_norm(x);
+        let grads = bn.backward_with(g.clone()); // wrong: g should be masked here ...
+        let mut dx = grads[&v[0]].clone();
+        dx.zip_mut_with(y, |d, &y| {
+            if y <= 0.0 {
+                *d = 0.0; // ... not here
+            }
+        });
+        vec![dx, grads[&v[1]].clone(), grads[&v[2]].clone()]
+    }
+}
+
+#[test]
+fn batch_norm2d_relu_masked_on_the_wrong_side_is_rejected() {
+    // The inputs of tests/fused.rs's training-mode check, where the right rule passes.
+    let inputs = [
+        uniform(&[3, 2, 3, 3], 41),
+        positive(&[2], 0.5, 42),
+        uniform(&[2], 43).mapv(|b| 0.2 * b),
+    ];
+    let report = gradcheck(
+        |v: &[Var<f64>]| v[0].apply(BatchNormReluMaskedAfter, &[&v[1], &v[2]]),
+        &inputs,
+    );
+    assert!(!report.passed(), "{report}");
+    // Every input's gradient is wrong: dx through the batch statistics, dgamma and dbeta
+    // because they summed gradients the relu had cut.
+    assert!(report.pairs.iter().all(|p| !p.passed), "{report}");
 }

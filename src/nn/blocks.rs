@@ -207,6 +207,20 @@ fn scaled<T: Float>(f: Var<T>, scale: f64) -> Var<T> {
     }
 }
 
+/// `relu(F(x) + lambda * shortcut(x))`, the addition and relu fused into one op
+/// ([`Var::try_add_relu`]) so that the sum is never kept; `relu(F(x))` for the plain block.
+fn add_shortcut_relu<T: Float>(
+    branch: Var<T>,
+    shortcut: Option<Var<T>>,
+    lambda: f64,
+) -> Result<Var<T>> {
+    match shortcut {
+        Some(s) if lambda == 1.0 => branch.try_add_relu(&s),
+        Some(s) => branch.try_add_relu(&s.scale(T::cast(lambda))),
+        None => Ok(branch.relu()),
+    }
+}
+
 /// Adds the (scaled) shortcut to the branch: `F(x) + lambda * shortcut(x)`.
 fn add_shortcut<T: Float>(branch: Var<T>, shortcut: Option<Var<T>>, lambda: f64) -> Result<Var<T>> {
     match shortcut {
@@ -279,10 +293,10 @@ impl<T: Float> BasicBlock<T> {
 
     /// [`branch`](BasicBlock::branch), returning a layer's error instead of panicking.
     pub fn try_branch(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        // relu(bn1(..)) as one op: bn1's output is never kept (relu alone without batch norm)
         let h = self
             .bn1
-            .try_forward(&self.conv1.try_forward(x, mode)?, mode)?
-            .relu();
+            .try_forward_relu(&self.conv1.try_forward(x, mode)?, mode)?;
         Ok(scaled(
             self.bn2
                 .try_forward(&self.conv2.try_forward(&h, mode)?, mode)?,
@@ -309,7 +323,7 @@ impl<T: Float> Module<T> for BasicBlock<T> {
     }
     fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
         let f = self.try_branch(x, mode)?;
-        Ok(add_shortcut(f, self.shortcut.try_apply(x, mode)?, self.shortcut_scale)?.relu())
+        add_shortcut_relu(f, self.shortcut.try_apply(x, mode)?, self.shortcut_scale)
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         with_shortcut(self.branch_layers(), &self.shortcut)

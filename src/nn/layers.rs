@@ -119,6 +119,32 @@ impl<T: Float> BatchNorm2d<T> {
     pub fn zero_gamma(&self) {
         self.weight.update(|g| g.fill(T::zero()));
     }
+
+    /// `relu(forward(x))` as one fused op ([`Var::try_batch_norm2d_relu`]): the same
+    /// values and gradients, but the batch norm's output is never kept on the tape. The
+    /// residual blocks call it for their `relu(bn(conv(x)))`.
+    #[track_caller]
+    pub fn try_forward_relu(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        self.apply(x, mode, true)
+    }
+
+    /// The forward, with the relu fused in if `relu`; counts a training batch.
+    #[track_caller]
+    fn apply(&self, x: &Var<T>, mode: Mode, relu: bool) -> Result<Var<T>> {
+        let tape = x.tape();
+        let training = mode == Mode::Train;
+        let (gamma, beta) = (tape.param(&self.weight), tape.param(&self.bias));
+        let y = if relu {
+            x.try_batch_norm2d_relu(&gamma, &beta, &self.stats, training)?
+        } else {
+            x.try_batch_norm2d(&gamma, &beta, &self.stats, training)?
+        };
+        if training {
+            self.num_batches_tracked
+                .update(|n| n.mapv_inplace(|v| v + T::one()));
+        }
+        Ok(y)
+    }
 }
 
 impl<T: Float> Module<T> for BatchNorm2d<T> {
@@ -130,19 +156,7 @@ impl<T: Float> Module<T> for BatchNorm2d<T> {
     /// variance) or on an input whose channels are not the layer's.
     #[track_caller]
     fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
-        let tape = x.tape();
-        let training = mode == Mode::Train;
-        let y = x.try_batch_norm2d(
-            &tape.param(&self.weight),
-            &tape.param(&self.bias),
-            &self.stats,
-            training,
-        )?;
-        if training {
-            self.num_batches_tracked
-                .update(|n| n.mapv_inplace(|v| v + T::one()));
-        }
-        Ok(y)
+        self.apply(x, mode, false)
     }
     fn own_params(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
         f("weight", &self.weight, Role::Parameter);

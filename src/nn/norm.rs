@@ -59,6 +59,16 @@ impl<T: Float> Norm<T> {
         }
     }
 
+    /// `relu(forward(x))`: batch norm and relu fused into one op
+    /// ([`BatchNorm2d::try_forward_relu`]), or a plain relu for [`Norm::None`].
+    #[track_caller]
+    pub fn try_forward_relu(&self, x: &Var<T>, mode: Mode) -> crate::Result<Var<T>> {
+        match self {
+            Norm::Batch(bn) => bn.try_forward_relu(x, mode),
+            Norm::None => Ok(x.relu()),
+        }
+    }
+
     /// `self` as a module, if it is batch norm: what a block lists among its children.
     pub(super) fn layer(&self) -> Option<&dyn Module<T>> {
         self.is_batch().then_some(self as &dyn Module<T>)

@@ -58,6 +58,27 @@ impl<T: Float> Var<T> {
         self.binary(other, Op::Add, |a, b| a + b, Location::caller())
     }
 
+    /// `relu(self + other)` in one op, broadcasting as NumPy does: the same values as
+    /// `(self + other).relu()`, bit for bit, but one node on the tape instead of two. The
+    /// sum is never kept (the backward reads the relu's mask from this op's output), so a
+    /// residual block's last step keeps one activation, not two.
+    ///
+    /// ```
+    /// use resgrad::{Tape, ndarray::array};
+    /// let tape = Tape::new();
+    /// let (f, x) = (tape.var(array![1.0, -2.0, 0.5]), tape.var(array![-0.5, 1.0, 0.25]));
+    /// assert_eq!(f.add_relu(&x).value(), (&f + &x).relu().value());
+    /// ```
+    #[track_caller]
+    pub fn try_add_relu(&self, other: &Var<T>) -> Result<Var<T>> {
+        // The same comparison as `Var::relu`, so the values are the pair's to the bit.
+        let add_relu = |a: T, b: T| {
+            let s = a + b;
+            if s > T::zero() { s } else { T::zero() }
+        };
+        self.binary(other, Op::AddRelu, add_relu, Location::caller())
+    }
+
     /// `self - other`, broadcasting as NumPy does.
     #[track_caller]
     pub fn try_sub(&self, other: &Var<T>) -> Result<Var<T>> {
@@ -79,6 +100,10 @@ impl<T: Float> Var<T> {
     or_panic!(
         /// `self + other`, broadcasting as NumPy does. Same as `&a + &b`.
         add => try_add(other: &Var<T>)
+    );
+    or_panic!(
+        /// `relu(self + other)` in one op; see [`try_add_relu`](Var::try_add_relu).
+        add_relu => try_add_relu(other: &Var<T>)
     );
     or_panic!(
         /// `self - other`, broadcasting as NumPy does. Same as `&a - &b`.
