@@ -68,16 +68,24 @@ fn batch_norm_secs<T: Float>(n: usize, steps: usize) -> f64 {
             let x = filled::<T>(n * c * plane, 1);
             let dy = filled::<T>(n * c * plane, 2);
             let ones = vec![T::one(); c];
-            let mut y = vec![T::zero(); x.len()];
             for _ in 0..count {
                 let (mean, var) = kernels::channel_stats(&x, n, c, plane);
                 let inv: Vec<T> = var
                     .iter()
                     .map(|v| T::one() / (*v + T::cast(1e-5)).sqrt())
                     .collect();
-                kernels::batch_norm_apply(&x, (n, c, plane), &mean, &inv, &ones, &ones, &mut y);
-                let back =
-                    kernels::batch_norm_backward(&x, &dy, (n, c, plane), &mean, &inv, &ones, true);
+                let y =
+                    kernels::batch_norm_apply(&x, (n, c, plane), &mean, &inv, &ones, &ones, false);
+                let back = kernels::batch_norm_backward(
+                    &x,
+                    &dy,
+                    None,
+                    (n, c, plane),
+                    &mean,
+                    &inv,
+                    &ones,
+                    true,
+                );
                 black_box((&y, back));
             }
         }

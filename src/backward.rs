@@ -273,7 +273,7 @@ pub fn backward<T: Float>(
             training,
             mean,
             inv_std,
-        } => batch_norm_grads(x, g, mean, inv_std, *training)?,
+        } => batch_norm_grads(x, g, None, mean, inv_std, *training)?,
         // max pool: dx = dy at the input that won each window, 0 elsewhere
         Op::MaxPool2d { geom, argmax } => {
             let mut dx = ArrayD::zeros(x[0].raw_dim());
@@ -302,14 +302,19 @@ pub fn backward<T: Float>(
             training,
             mean,
             inv_std,
-        } => batch_norm_grads(x, &relu_mask(g, y), mean, inv_std, *training)?,
+        } => batch_norm_grads(x, g, Some(y), mean, inv_std, *training)?,
         // y = relu(a + b):  da = g [y > 0],  db = g [y > 0]  (the mask from y: the sum is never kept)
         Op::AddRelu => {
             let g = relu_mask(g, y);
-            vec![
-                want(0, &|| reduce_to_shape(&g, x[0].shape())),
-                want(1, &|| reduce_to_shape(&g, x[1].shape())),
-            ]
+            if needs == [true, true] && x[0].shape() == g.shape() && x[1].shape() == g.shape() {
+                // Both inputs get the masked gradient itself: one copy, one move.
+                vec![Some(g.clone()), Some(g)]
+            } else {
+                vec![
+                    want(0, &|| reduce_to_shape(&g, x[0].shape())),
+                    want(1, &|| reduce_to_shape(&g, x[1].shape())),
+                ]
+            }
         }
 
         // ---- ops written outside the crate ----
@@ -319,10 +324,12 @@ pub fn backward<T: Float>(
 }
 
 /// Batch norm's gradients `[dx, dgamma, dbeta]` for the inputs `x = [x, gamma, beta]`,
-/// given `g = dE/dy` (the formula is above the `BatchNorm2d` arm).
+/// given `g = dE/dy` (the formula is above the `BatchNorm2d` arm); with `relu_y`, the
+/// fused ReLU's output, `g` is masked by `relu_y > 0` first.
 fn batch_norm_grads<T: Float>(
     x: &[&ArrayD<T>],
     g: &ArrayD<T>,
+    relu_y: Option<&ArrayD<T>>,
     mean: &[T],
     inv_std: &[T],
     training: bool,
@@ -332,6 +339,7 @@ fn batch_norm_grads<T: Float>(
     let (dx, dgamma, dbeta) = kernels::batch_norm_backward(
         slice(x[0]),
         slice(g),
+        relu_y.map(slice),
         dims,
         mean,
         inv_std,
@@ -358,9 +366,16 @@ fn slice_mut<T: Float>(a: &mut ArrayD<T>) -> &mut [T] {
     a.as_slice_mut().expect("a fresh array is contiguous")
 }
 
-/// `f(g_i, a_i)` elementwise over two arrays of one shape.
-fn zip<T: Float>(g: &ArrayD<T>, a: &ArrayD<T>, f: impl Fn(T, T) -> T) -> ArrayD<T> {
-    Zip::from(g).and(a).map_collect(|&g, &a| f(g, a))
+/// `f(g_i, a_i)` elementwise over two arrays of one shape (on both cores when they are
+/// large and contiguous).
+fn zip<T: Float>(g: &ArrayD<T>, a: &ArrayD<T>, f: impl Fn(T, T) -> T + Sync) -> ArrayD<T> {
+    match (g.as_slice(), a.as_slice()) {
+        (Some(gs), Some(xs)) if g.shape() == a.shape() => {
+            let v = crate::kernels::fast::elementwise::map2(gs, xs, f);
+            ArrayD::from_shape_vec(g.raw_dim(), v).expect("one value per element")
+        }
+        _ => Zip::from(g).and(a).map_collect(|&g, &a| f(g, a)),
+    }
 }
 
 /// The matrix transpose of the last two axes, as an owned standard-layout array.

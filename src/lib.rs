@@ -76,7 +76,7 @@ pub use gradcheck::{
 };
 pub use op::{CustomOp, Op};
 pub use ops::{RunningStats, concat, stack, try_concat, try_stack};
-pub use tape::{GradKey, Grads, Keep, NodeId, NodeView, Param, Tape, Var};
+pub use tape::{GradKey, Grads, Keep, NodeId, NodeView, OpTime, OpTimes, Param, Tape, Var};
 pub use tensors::{load_tensors, save_tensors};
 
 /// Re-exported so that a notebook needs only `:dep resgrad`.

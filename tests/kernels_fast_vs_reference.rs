@@ -287,17 +287,7 @@ proptest! {
         close("mean", &mf, &mr)?;
         close("variance", &vf, &vr)?;
         let inv_std: Vec<f32> = vr.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
-        let (mut yf, mut yr) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        fast::batch_norm_apply(&x, (n, c, plane), &mr, &inv_std, &gamma, &beta, &mut yf);
-        reference::batch_norm_apply(&x, (n, c, plane), &mr, &inv_std, &gamma, &beta, &mut yr);
-        close("forward", &yf, &yr)?;
-        let f = fast::batch_norm_backward(&x, &dy, (n, c, plane), &mr, &inv_std, &gamma, training);
-        let r = reference::batch_norm_backward(&x, &dy, (n, c, plane), &mr, &inv_std, &gamma, training);
-        // dx = gamma inv_std / m (m dy - ...): its terms are as large as gamma inv_std dy.
-        let terms = (0..x.len()).map(|i| (gamma[i / plane % c] * inv_std[i / plane % c] * dy[i]).abs()).fold(0.0, f32::max);
-        close_at("dx", &f.0, &r.0, terms)?;
-        close("dgamma", &f.1, &r.1)?;
-        close("dbeta", &f.2, &r.2)?;
+        batch_norm_agrees(&x, &dy, (n, c, plane), &mr, &inv_std, (&gamma, &beta), training)?;
     }
 
     #[test]
@@ -327,6 +317,85 @@ proptest! {
     }
 }
 
+/// The fast batch norm's forward and backward, plain and fused with a ReLU, against the
+/// reference (the fused ones against the reference batch norm followed by relu's rules).
+fn batch_norm_agrees(
+    x: &[f32],
+    dy: &[f32],
+    (n, c, plane): (usize, usize, usize),
+    mean: &[f32],
+    inv_std: &[f32],
+    (gamma, beta): (&[f32], &[f32]),
+    training: bool,
+) -> Result<(), TestCaseError> {
+    let dims = (n, c, plane);
+    let mut yr = vec![0.0; x.len()];
+    reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, &mut yr);
+    close(
+        "forward",
+        &fast::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, false),
+        &yr,
+    )?;
+    let relu_r: Vec<f32> = yr.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect();
+    let relu_f = fast::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, true);
+    close("forward with relu", &relu_f, &relu_r)?;
+    prop_assert!(
+        relu_f.iter().all(|&v| v >= 0.0),
+        "the fused relu left a negative value"
+    );
+    // dx = gamma inv_std / m (m dy - ...): its terms are as large as gamma inv_std dy.
+    let terms = (0..x.len())
+        .map(|i| (gamma[i / plane % c] * inv_std[i / plane % c] * dy[i]).abs())
+        .fold(0.0, f32::max);
+    let masked: Vec<f32> = dy
+        .iter()
+        .zip(&relu_r)
+        .map(|(&d, &y)| if y > 0.0 { d } else { 0.0 })
+        .collect();
+    for (what, mask, dy_r) in [
+        ("", None, dy),
+        (" with relu", Some(&relu_r[..]), &masked[..]),
+    ] {
+        let f = fast::batch_norm_backward(x, dy, mask, dims, mean, inv_std, gamma, training);
+        let r = reference::batch_norm_backward(x, dy_r, dims, mean, inv_std, gamma, training);
+        close_at(&format!("dx{what}"), &f.0, &r.0, terms)?;
+        close(&format!("dgamma{what}"), &f.1, &r.1)?;
+        close(&format!("dbeta{what}"), &f.2, &r.2)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn batch_norm_fast_equals_reference_on_tensors_split_over_threads() {
+    // Larger than one task of the elementwise loops (and the [N, C] case of an MLP), so the
+    // planes and channels are split over the pool.
+    for (n, c, plane) in [(9, 5, 1000), (3, 7, 4099), (40_000, 3, 1)] {
+        let x: Vec<f32> = values(n * c * plane, 5)
+            .iter()
+            .map(|v| 2.0 * v - 0.5)
+            .collect();
+        let dy = values(n * c * plane, 6);
+        let (gamma, beta) = (values(c, 7), values(c, 8));
+        let (mean, var) = reference::channel_stats(&x, n, c, plane);
+        let (mf, vf) = fast::channel_stats(&x, n, c, plane);
+        close("mean", &mf, &mean).unwrap();
+        close("variance", &vf, &var).unwrap();
+        let inv_std: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
+        for training in [true, false] {
+            batch_norm_agrees(
+                &x,
+                &dy,
+                (n, c, plane),
+                &mean,
+                &inv_std,
+                (&gamma, &beta),
+                training,
+            )
+            .unwrap();
+        }
+    }
+}
+
 // ---- determinism: the same inputs give the same bits, whatever the thread count ----
 
 #[test]
@@ -345,11 +414,25 @@ fn the_fast_gradients_are_the_same_bits_on_1_2_and_3_threads() {
             pool.install(|| {
                 let mut dw = vec![0.0; 8 * 8 * 9];
                 fast::conv2d_backward_weight(&x, &dy, &g, &mut dw);
-                let (mean, var) = fast::channel_stats(&x, 13, 8, 144);
+                // Batch norm on a tensor larger than one task, so that it is split.
+                let (xb, dyb) = (values(13 * 8 * 400, 3), values(13 * 8 * 400, 4));
+                let (mean, var) = fast::channel_stats(&xb, 13, 8, 400);
                 let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
+                let dims = (13, 8, 400);
                 let (dx, dgamma, dbeta) =
-                    fast::batch_norm_backward(&x, &dy, (13, 8, 144), &mean, &inv, &[1.0; 8], true);
-                (dw, mean, var, dx, dgamma, dbeta)
+                    fast::batch_norm_backward(&xb, &dyb, None, dims, &mean, &inv, &[1.0; 8], true);
+                let y = fast::batch_norm_apply(&xb, dims, &mean, &inv, &[1.0; 8], &[0.0; 8], true);
+                let fused = fast::batch_norm_backward(
+                    &xb,
+                    &dyb,
+                    Some(&y),
+                    dims,
+                    &mean,
+                    &inv,
+                    &[1.0; 8],
+                    true,
+                );
+                (dw, mean, var, dx, dgamma, dbeta, y, fused)
             })
         };
         let (a, b) = (run(), run());

@@ -178,7 +178,9 @@ pub fn channel_stats<T: Float>(x: &[T], n: usize, c: usize, plane: usize) -> (Ve
     }
 }
 
-/// `y = gamma (x - mean) inv_std + beta` per channel, dispatched.
+/// `y = gamma (x - mean) inv_std + beta` per channel, followed by a ReLU when `relu`,
+/// dispatched.
+#[allow(clippy::too_many_arguments)]
 pub fn batch_norm_apply<T: Float>(
     x: &[T],
     dims: (usize, usize, usize),
@@ -186,8 +188,8 @@ pub fn batch_norm_apply<T: Float>(
     inv_std: &[T],
     gamma: &[T],
     beta: &[T],
-    y: &mut [T],
-) {
+    relu: bool,
+) -> Vec<T> {
     let f32s = (
         T::as_f32(x),
         T::as_f32(mean),
@@ -195,18 +197,26 @@ pub fn batch_norm_apply<T: Float>(
         T::as_f32(gamma),
         T::as_f32(beta),
     );
-    match (f32s, T::as_f32_mut(y)) {
-        ((Some(x), Some(m), Some(s), Some(g), Some(b)), Some(y)) => {
-            fast::batch_norm_apply(x, dims, m, s, g, b, y)
-        }
-        _ => reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, y),
+    if let (Some(x), Some(m), Some(s), Some(g), Some(b)) = f32s {
+        return from_f32s(fast::batch_norm_apply(x, dims, m, s, g, b, relu));
     }
+    let mut y = vec![T::zero(); x.len()];
+    reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, &mut y);
+    if relu {
+        // The same comparison as `Var::relu`.
+        y.iter_mut()
+            .for_each(|v| *v = if *v > T::zero() { *v } else { T::zero() });
+    }
+    y
 }
 
-/// Batch norm backward, `(dx, dgamma, dbeta)`, dispatched.
+/// Batch norm backward, `(dx, dgamma, dbeta)`, dispatched. `relu_y`, the output of a ReLU
+/// that followed the batch norm, masks `dy` first (`dy [y > 0]`).
+#[allow(clippy::too_many_arguments)]
 pub fn batch_norm_backward<T: Float>(
     x: &[T],
     dy: &[T],
+    relu_y: Option<&[T]>,
     dims: (usize, usize, usize),
     mean: &[T],
     inv_std: &[T],
@@ -220,13 +230,34 @@ pub fn batch_norm_backward<T: Float>(
         T::as_f32(inv_std),
         T::as_f32(gamma),
     );
-    match f32s {
-        (Some(x), Some(dy), Some(m), Some(s), Some(g)) => {
-            let (dx, dg, db) = fast::batch_norm_backward(x, dy, dims, m, s, g, training);
-            let back = |v: Vec<f32>| v.into_iter().map(|v| T::cast(v as f64)).collect();
-            (back(dx), back(dg), back(db))
+    let y32 = relu_y.map(T::as_f32);
+    if let ((Some(x), Some(dy), Some(m), Some(s), Some(g)), None | Some(Some(_))) = (f32s, y32) {
+        let (dx, dg, db) = fast::batch_norm_backward(x, dy, y32.flatten(), dims, m, s, g, training);
+        return (from_f32s(dx), from_f32s(dg), from_f32s(db));
+    }
+    match relu_y {
+        None => reference::batch_norm_backward(x, dy, dims, mean, inv_std, gamma, training),
+        Some(y) => {
+            let masked: Vec<T> = dy
+                .iter()
+                .zip(y)
+                .map(|(&d, &y)| if y > T::zero() { d } else { T::zero() })
+                .collect();
+            reference::batch_norm_backward(x, &masked, dims, mean, inv_std, gamma, training)
         }
-        _ => reference::batch_norm_backward(x, dy, dims, mean, inv_std, gamma, training),
+    }
+}
+
+/// `v` as a `Vec<T>`: itself when `T` is `f32` (no copy), else converted value by value.
+fn from_f32s<T: Float>(v: Vec<f32>) -> Vec<T> {
+    match (Box::new(v) as Box<dyn std::any::Any>).downcast::<Vec<T>>() {
+        Ok(same) => *same,
+        Err(other) => other
+            .downcast::<Vec<f32>>()
+            .expect("the box holds the Vec<f32> it was given")
+            .into_iter()
+            .map(|v| T::cast(v as f64))
+            .collect(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::panic::Location;
 
 use ndarray::{ArrayD, Zip};
 
-use crate::arrays::broadcast_shape;
+use crate::arrays::{broadcast_shape, slice};
 use crate::error::{Error, Result};
 use crate::op::Op;
 use crate::{Float, Var};
@@ -24,7 +24,8 @@ impl<T: Float> Var<T> {
         self.tape.check_same(&name, &[other], loc)?;
         let (a, b) = (&*self.value, &*other.value);
         let out: ArrayD<T> = if a.shape() == b.shape() {
-            Zip::from(a).and(b).map_collect(|&x, &y| f(x, y))
+            let v = crate::kernels::fast::elementwise::map2(slice(a), slice(b), f);
+            ArrayD::from_shape_vec(a.raw_dim(), v).expect("one value per element")
         } else {
             let shape = broadcast_shape(a.shape(), b.shape()).map_err(|(k, x, y)| {
                 Error::shape(
@@ -47,8 +48,14 @@ impl<T: Float> Var<T> {
         Ok(self.tape.record(op, &[self, other], out, loc))
     }
 
-    fn unary(&self, op: Op<T>, f: impl Fn(T) -> T, loc: &'static Location<'static>) -> Var<T> {
-        let out = self.value.mapv(f);
+    fn unary(
+        &self,
+        op: Op<T>,
+        f: impl Fn(T) -> T + Sync,
+        loc: &'static Location<'static>,
+    ) -> Var<T> {
+        let v = crate::kernels::fast::elementwise::map1(slice(&self.value), f);
+        let out = ArrayD::from_shape_vec(self.value.raw_dim(), v).expect("one value per element");
         self.tape.record(op, &[self], out, loc)
     }
 

@@ -57,7 +57,7 @@ impl<T: Float> Var<T> {
     ) -> Result<Var<T>> {
         let loc = Location::caller();
         let (y, mean, inv_std) =
-            self.batch_norm_values("batch_norm2d", gamma, beta, stats, training, loc)?;
+            self.batch_norm_values("batch_norm2d", gamma, beta, stats, training, false, loc)?;
         let op = Op::BatchNorm2d {
             training,
             mean: Rc::new(mean),
@@ -90,10 +90,10 @@ impl<T: Float> Var<T> {
         training: bool,
     ) -> Result<Var<T>> {
         let loc = Location::caller();
-        let (mut y, mean, inv_std) =
-            self.batch_norm_values("batch_norm2d_relu", gamma, beta, stats, training, loc)?;
-        // The same comparison as `Var::relu`, so the values are the pair's to the bit.
-        y.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() });
+        // The ReLU in the batch norm's own pass, with the same comparison as `Var::relu`, so
+        // the values are the pair's to the bit.
+        let (y, mean, inv_std) =
+            self.batch_norm_values("batch_norm2d_relu", gamma, beta, stats, training, true, loc)?;
         let op = Op::BatchNorm2dRelu {
             training,
             mean: Rc::new(mean),
@@ -139,6 +139,7 @@ impl<T: Float> Var<T> {
         beta: &Var<T>,
         stats: &RunningStats<T>,
         training: bool,
+        relu: bool,
         loc: &'static Location<'static>,
     ) -> Result<(ArrayD<T>, Vec<T>, Vec<T>)> {
         self.tape.check_same(op, &[gamma, beta], loc)?;
@@ -206,16 +207,16 @@ impl<T: Float> Var<T> {
             )
         };
         let inv_std: Vec<T> = var.iter().map(|&v| T::one() / (v + eps).sqrt()).collect();
-        let mut y = ArrayD::zeros(self.value.raw_dim());
-        kernels::batch_norm_apply(
+        let y = kernels::batch_norm_apply(
             slice(&self.value),
             (n, c, plane),
             &mean,
             &inv_std,
             slice(&gamma.value),
             slice(&beta.value),
-            y.as_slice_mut().expect("a fresh array is contiguous"),
+            relu,
         );
+        let y = ArrayD::from_shape_vec(self.value.raw_dim(), y).expect("one value per element");
         Ok((y, mean, inv_std))
     }
 }

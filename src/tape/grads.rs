@@ -130,6 +130,8 @@ pub(crate) fn run_backward<T: Float>(
     grads.resize_with(root + 1, || None);
     grads[root] = Some(seed);
 
+    // When the tape times its ops: (op name, seconds) of each backward rule that ran.
+    let mut timed: Option<Vec<(String, f64)>> = st.timer.as_ref().map(|_| Vec::new());
     for i in (0..=root).rev() {
         let node = &st.nodes[i];
         let parents = node.parents.as_slice();
@@ -140,6 +142,7 @@ pub(crate) fn run_backward<T: Float>(
         let (lower, upper) = grads.split_at_mut(i);
         let Some(g) = upper[0].as_ref() else { continue };
 
+        let watch = crate::clock::Stopwatch::start();
         let inputs: Vec<&ArrayD<T>> = parents.iter().map(|&p| &*st.nodes[p].value).collect();
         let needs: Vec<bool> = parents.iter().map(|&p| st.nodes[p].requires_grad).collect();
         let parent_grads = crate::backward::backward(&node.op, &inputs, &node.value, g, &needs)
@@ -171,18 +174,36 @@ pub(crate) fn run_backward<T: Float>(
             }
             match &mut lower[p] {
                 // A value used twice: the gradients of both uses add up.
-                Some(acc) => *acc += &pg,
+                Some(acc) => match (acc.as_slice_mut(), pg.as_slice()) {
+                    (Some(a), Some(b)) if a.len() == b.len() => {
+                        crate::kernels::fast::elementwise::update2(a, b, |x, y| x + y)
+                    }
+                    _ => *acc += &pg,
+                },
                 slot @ None => *slot = Some(pg),
             }
+        }
+        if let Some(timed) = timed.as_mut() {
+            timed.push((node.op.name().to_string(), watch.seconds()));
         }
         // Node i's gradient is complete and passed on; keep it only if asked to.
         if keep == Keep::Leaves {
             grads[i] = None;
         }
     }
-    Ok(Grads {
+    let out = Grads {
         tape_uid: st.uid,
         grads,
         params: st.params.clone(),
-    })
+    };
+    drop(st);
+    if let Some(timed) = timed {
+        let mut st = tape.state.borrow_mut();
+        if let Some(timer) = st.timer.as_mut() {
+            for (op, secs) in timed {
+                timer.times.add_backward(&op, secs);
+            }
+        }
+    }
+    Ok(out)
 }

@@ -20,10 +20,12 @@ use crate::op::Op;
 mod anomaly;
 mod grads;
 mod param;
+mod timing;
 mod var;
 
 pub use grads::{GradKey, Grads, Keep};
 pub use param::Param;
+pub use timing::{OpTime, OpTimes};
 pub use var::Var;
 
 /// The index of a node on its tape.
@@ -90,6 +92,8 @@ pub(crate) struct TapeState<T: Float> {
     pub(crate) recording: bool,
     pub(crate) anomaly: bool,
     pub(crate) first_anomaly: Option<Error>,
+    /// Times each op when [`Tape::time_ops`] has been called.
+    pub(crate) timer: Option<timing::Timer>,
 }
 
 /// A tape records ops so that [`Var::backward`] can replay them in reverse.
@@ -152,6 +156,7 @@ impl<T: Float> Tape<T> {
                 recording: true,
                 anomaly: false,
                 first_anomaly: None,
+                timer: None,
             })),
         }
     }
@@ -207,6 +212,9 @@ impl<T: Float> Tape<T> {
             return Var::new(value, Some(id), self.clone());
         }
         let id = st.nodes.len();
+        if let Some(timer) = st.timer.as_mut() {
+            timer.recorded("param");
+        }
         st.nodes.push(Node {
             op: Op::Leaf {
                 name: Some(p.name()),
@@ -233,6 +241,9 @@ impl<T: Float> Tape<T> {
             return Var::new(value, None, self.clone());
         }
         let id = st.nodes.len();
+        if let Some(timer) = st.timer.as_mut() {
+            timer.recorded(op.name());
+        }
         st.nodes.push(Node {
             op,
             parents: Parents::new(),
@@ -279,6 +290,9 @@ impl<T: Float> Tape<T> {
             parents.push(id);
         }
         let id = st.nodes.len();
+        if let Some(timer) = st.timer.as_mut() {
+            timer.recorded(op.name());
+        }
         st.nodes.push(Node {
             op,
             parents,
@@ -287,6 +301,31 @@ impl<T: Float> Tape<T> {
             location: loc,
         });
         Var::new(value, Some(id), self.clone())
+    }
+
+    /// Starts timing this tape's ops, like a small `torch.profiler`: from now on each op's
+    /// forward (the time from the previous op's record to its own) and each backward rule
+    /// run on this tape are added up per op name. [`Tape::op_times`] reads the sums; a
+    /// second call starts again from zero.
+    ///
+    /// ```
+    /// use resgrad::{Tape, ndarray::Array};
+    /// let tape = Tape::new();
+    /// tape.time_ops();
+    /// let x = tape.var(Array::linspace(-1.0, 1.0, 1000));
+    /// let loss = x.relu().sum();
+    /// let _grads = loss.backward();
+    /// let times = tape.op_times().unwrap();
+    /// assert_eq!(times.get("relu").unwrap().count, 1);
+    /// println!("{times}"); // a table, the slowest op first
+    /// ```
+    pub fn time_ops(&self) {
+        self.state.borrow_mut().timer = Some(timing::Timer::new());
+    }
+
+    /// The time spent per op since [`Tape::time_ops`], or `None` if it was not called.
+    pub fn op_times(&self) -> Option<OpTimes> {
+        self.state.borrow().timer.as_ref().map(|t| t.times.clone())
     }
 
     /// Runs `f` without recording: ops compute their values and nothing else, as in

@@ -115,6 +115,10 @@ pub enum Bench {
         /// Also append one JSON line per net to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Instead of the table: where each net's training step spends its time, op by op
+        /// (forward and backward), with the optimizer and the freeing of the tape.
+        #[arg(long)]
+        profile: bool,
         /// Measure one net in this process and print its JSON line (what each child
         /// process of the bench runs).
         #[arg(long, hide = true)]

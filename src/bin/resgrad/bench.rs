@@ -328,6 +328,63 @@ pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
     (train, infer)
 }
 
+/// Where one net's training step spends its time: the tape's op timings
+/// ([`Tape::time_ops`]) summed over `steps` steps after a warm-up, with the optimizer, the
+/// freeing of the tape and its gradients, and the whole step's wall time.
+pub fn print_op_profile(depth: usize, n: usize, steps: usize) -> Result<(), String> {
+    use resgrad::models::ResNet;
+    use resgrad::nn::{Mode, Module, ShortcutOption};
+    use resgrad::train::optim::Sgd;
+    resgrad::models::cifar_blocks_per_stage(depth).map_err(|e| e.to_string())?;
+    resgrad::train::tune_allocator();
+    let model: ResNet = ResNet::cifar(depth, ShortcutOption::A);
+    let params = model.parameters();
+    let mut opt = Sgd::new(0.1).momentum(0.9).weight_decay(1e-4);
+    let x = ndarray::ArrayD::from_shape_vec(
+        ndarray::IxDyn(&[n, 3, 32, 32]),
+        filled(n * 3 * 32 * 32, 9),
+    )
+    .expect("shape");
+    let labels: Vec<usize> = (0..n).map(|i| (i * 7) % 10).collect();
+    let mut ops = resgrad::OpTimes::default();
+    let (mut optimizer, mut free, mut wall) = (0.0, 0.0, 0.0);
+    for s in 0..=steps {
+        let start = Instant::now();
+        let tape = Tape::new();
+        tape.time_ops();
+        let loss = model
+            .forward(&tape.constant(x.clone()), Mode::Train)
+            .cross_entropy(&labels);
+        let grads = loss.backward_leaves();
+        let times = tape.op_times().expect("the tape times its ops");
+        let t_opt = Instant::now();
+        opt.step(&params, &grads);
+        let opt_s = t_opt.elapsed().as_secs_f64();
+        let t_free = Instant::now();
+        drop((grads, loss, tape));
+        let free_s = t_free.elapsed().as_secs_f64();
+        if s > 0 {
+            ops.merge(&times);
+            optimizer += opt_s;
+            free += free_s;
+            wall += start.elapsed().as_secs_f64();
+        }
+    }
+    let k = steps as f64;
+    println!(
+        "op profile: resnet{depth} (option A), batch {n}, mean of {steps} training steps after a \
+         warm-up; {} threads, kernel {:?}",
+        rayon::current_num_threads(),
+        fast::gemm::Isa::detect()
+    );
+    println!("{}", ops.per(steps));
+    println!("{:<20} {:>39.2}", "optimizer (SGD)", optimizer / k * 1e3);
+    println!("{:<20} {:>39.2}", "freeing the tape", free / k * 1e3);
+    println!("{:<20} {:>39.2}", "step (wall)", wall / k * 1e3);
+    println!();
+    Ok(())
+}
+
 /// One net, measured in this process: its JSON line (what each child of
 /// [`print_train_bench`] prints). The peak resident memory is this process's, so it is
 /// the net's own.

@@ -155,9 +155,14 @@ fn run(cli: Cli) -> Result<(), String> {
             steps,
             depths,
             json,
+            profile,
             one,
         })) => {
-            if one {
+            if profile {
+                for &depth in &depths {
+                    bench::print_op_profile(depth, batch, steps)?;
+                }
+            } else if one {
                 bench::print_one_net(depths[0], batch, steps)?
             } else {
                 bench::print_train_bench(&depths, batch, steps, json.as_deref())?

@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use super::gemm::{Element, Isa, MatRef, Scratch, gemm};
+use super::gemm::{Element, Isa, MatRef, Panel, Scratch, gemm};
 use crate::kernels::Conv2dGeom;
 
 /// Whether the conv is a plain matrix product over channels (1x1, stride 1, no padding).
@@ -110,6 +110,216 @@ fn shifted_copy<T: Element>(
     }
 }
 
+/// One image seen through im2col without writing `col` out: the GEMM packs its strips
+/// straight from the image. For a stride-1 conv that keeps the width (`wo == w`, such as
+/// 3x3 with padding 1), element `(r, i)` of `col`, tap `r = (ci, ky, kx)` and output pixel
+/// `i = oy w + ox`, is input pixel `i + shift(ky, kx)` of plane `ci` with `shift = (ky - p) w
+/// + (kx - p)`, or zero when that read falls off the image. A read falls off the image
+/// exactly when `i + shift` is outside the plane or `ox + kx - p` is outside `0..w` (the
+/// tap wrapped round a row edge), so a strip row is one clipped copy of the plane and a
+/// few zeros at the wrapped columns.
+///
+/// `transposed` views `col^T` (`[ho wo, cin kh kw]`), the B of the weight gradient.
+/// Packing either way writes the same numbers that `im2col` and then the dense packing
+/// would: `tests/kernels_fast_vs_reference.rs` holds the convs that use it to the
+/// reference.
+pub struct Im2colPanel<'a, T> {
+    x: &'a [T],
+    g: &'a Conv2dGeom,
+    transposed: bool,
+}
+
+impl<'a, T: Element> Im2colPanel<'a, T> {
+    /// `col(x)` of one image `x` (`[cin, h, w]`), or `col(x)^T`; `None` unless the conv has
+    /// stride 1 and keeps the width, the only case this view reads in place.
+    pub fn new(x: &'a [T], g: &'a Conv2dGeom, transposed: bool) -> Option<Self> {
+        (std::env::var_os("XX_OLD").is_none()
+            && g.stride == 1
+            && g.wo == g.w
+            && x.len() == g.cin * g.h * g.w)
+            .then_some(Im2colPanel { x, g, transposed })
+    }
+
+    /// Tap `r`'s plane, its shift, and the output columns `lo..hi` whose read stays in the row.
+    fn tap(&self, r: usize) -> (&'a [T], isize, usize, usize) {
+        let g = self.g;
+        let (ci, ky, kx) = (r / (g.kh * g.kw), r / g.kw % g.kh, r % g.kw);
+        let plane = &self.x[ci * g.h * g.w..][..g.h * g.w];
+        let shift = (ky * g.w + kx) as isize - (g.pad * g.w + g.pad) as isize;
+        let lo = g.pad.saturating_sub(kx).min(g.w);
+        let hi = (g.w + g.pad).saturating_sub(kx).clamp(lo, g.w);
+        (plane, shift, lo, hi)
+    }
+}
+
+/// Writes `out[q * step] = col[tap, i0 + q]` for `q < len`: the clipped copy of the plane,
+/// then zeros at the output columns outside `lo..hi`.
+fn tap_run<T: Element>(
+    (plane, shift, lo, hi): (&[T], isize, usize, usize),
+    w: usize,
+    (i0, len): (usize, usize),
+    out: &mut [T],
+    step: usize,
+) {
+    // The part of i0..i0+len whose read i + shift is inside the plane.
+    let first = (-shift).clamp(i0 as isize, (i0 + len) as isize) as usize;
+    let last = (plane.len() as isize - shift).clamp(first as isize, (i0 + len) as isize) as usize;
+    let src = if first < last {
+        &plane[(first as isize + shift) as usize..][..last - first]
+    } else {
+        &[]
+    };
+    if step == 1 {
+        out[..first - i0].fill(T::zero());
+        out[first - i0..last - i0].copy_from_slice(src);
+        out[last - i0..len].fill(T::zero());
+    } else {
+        for q in (0..first - i0).chain(last - i0..len) {
+            out[q * step] = T::zero();
+        }
+        for (q, &v) in src.iter().enumerate() {
+            out[(first - i0 + q) * step] = v;
+        }
+    }
+    zero_wrapped(out, step, (i0, len), w, (lo, hi));
+}
+
+/// Zeros `out[(i - i0) * step]` for the pixels `i` in `i0..i0+len` whose column `i % w` is
+/// outside `lo..hi`: the reads that wrapped round a row edge.
+fn zero_wrapped<T: Element>(
+    out: &mut [T],
+    step: usize,
+    (i0, len): (usize, usize),
+    w: usize,
+    (lo, hi): (usize, usize),
+) {
+    for bad in (0..lo).chain(hi..w) {
+        let mut i = i0 + (bad + w - i0 % w) % w;
+        while i < i0 + len {
+            out[(i - i0) * step] = T::zero();
+            i += w;
+        }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for a strip row: at the kernels' strip widths a copy of
+/// known length, a few vector moves instead of a call to `memmove`.
+fn copy_row<T: Element>(src: &[T], dst: &mut [T]) {
+    match src.len() {
+        32 => dst[..32].copy_from_slice(<&[T; 32]>::try_from(src).expect("32 long")),
+        16 => dst[..16].copy_from_slice(<&[T; 16]>::try_from(src).expect("16 long")),
+        12 => dst[..12].copy_from_slice(<&[T; 12]>::try_from(src).expect("12 long")),
+        8 => dst[..8].copy_from_slice(<&[T; 8]>::try_from(src).expect("8 long")),
+        n => dst[..n].copy_from_slice(src),
+    }
+}
+
+impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
+    fn rows(&self) -> usize {
+        let taps = self.g.cin * self.g.kh * self.g.kw;
+        if self.transposed {
+            self.g.ho * self.g.wo
+        } else {
+            taps
+        }
+    }
+    fn cols(&self) -> usize {
+        let taps = self.g.cin * self.g.kh * self.g.kw;
+        if self.transposed {
+            taps
+        } else {
+            self.g.ho * self.g.wo
+        }
+    }
+    fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [T]) {
+        let w = self.g.w;
+        for (t, strip) in out
+            .chunks_exact_mut(nr * kr)
+            .take(nc.div_ceil(nr))
+            .enumerate()
+        {
+            let j0 = c0 + t * nr;
+            let width = nr.min(c0 + nc - j0);
+            if !self.transposed {
+                break;
+            }
+            // Rows are pixels r0..r0+kr, columns are taps j0..j0+width: tap j fills
+            // column j of the strip, every nr-th value.
+            for j in 0..nr {
+                if j < width {
+                    tap_run(self.tap(j0 + j), w, (r0, kr), &mut strip[j..], nr);
+                } else {
+                    for r in 0..kr {
+                        strip[r * nr + j] = T::zero();
+                    }
+                }
+            }
+        }
+        if self.transposed {
+            return;
+        }
+        // Rows are taps r0..r0+kr, columns are pixels: tap by tap, so that each tap's
+        // plane and shift are found once, a row of each strip in turn.
+        let strips = nc.div_ceil(nr);
+        for r in 0..kr {
+            let tap = self.tap(r0 + r);
+            let (plane, shift, lo, hi) = tap;
+            for t in 0..strips {
+                let i0 = c0 + t * nr;
+                let width = nr.min(c0 + nc - i0);
+                let row = &mut out[t * nr * kr + r * nr..][..nr];
+                let s0 = i0 as isize + shift;
+                if width == nr && s0 >= 0 && s0 as usize + nr <= plane.len() {
+                    // Inside the plane: one copy, then the wrapped columns.
+                    copy_row(&plane[s0 as usize..][..nr], row);
+                    zero_wrapped(row, 1, (i0, nr), w, (lo, hi));
+                } else {
+                    tap_run(tap, w, (i0, width), row, 1);
+                    row[width..].fill(T::zero());
+                }
+            }
+        }
+    }
+    fn pack_transposed(
+        &self,
+        r0: usize,
+        mc: usize,
+        c0: usize,
+        kc: usize,
+        mr: usize,
+        out: &mut [T],
+    ) {
+        // The GEMM packs the conv's B only; as an A this view is read element by element.
+        let at = |i: usize, j: usize| -> T {
+            let (r, px) = if self.transposed { (j, i) } else { (i, j) };
+            let (plane, shift, lo, hi) = self.tap(r);
+            let src = px as isize + shift;
+            let ox = px % self.g.w;
+            if src < 0 || src >= plane.len() as isize || ox < lo || ox >= hi {
+                T::zero()
+            } else {
+                plane[src as usize]
+            }
+        };
+        for (s, strip) in out
+            .chunks_exact_mut(mr * kc)
+            .take(mc.div_ceil(mr))
+            .enumerate()
+        {
+            let i0 = r0 + s * mr;
+            for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
+                for (i, v) in col.iter_mut().enumerate() {
+                    *v = if i0 + i < r0 + mc {
+                        at(i0 + i, c0 + c)
+                    } else {
+                        T::zero()
+                    };
+                }
+            }
+        }
+    }
+}
+
 /// The adjoint of [`im2col`]: adds each column entry back onto the input pixel it came from.
 fn col2im_add<T: Element>(col: &[T], g: &Conv2dGeom, dx: &mut [T]) {
     let hw = g.ho * g.wo;
@@ -151,6 +361,8 @@ pub fn conv2d_forward<T: Element>(
         .for_each(|(yn, xn)| {
             if is_pointwise(g) {
                 T::gemm_packed(&weight, &MatRef::row_major(xn, g.cin, hw), yn, hw, false);
+            } else if let Some(col) = Im2colPanel::new(xn, g, false) {
+                T::gemm_packed(&weight, &col, yn, hw, false);
             } else {
                 T::with_scratch(Scratch::Col, |col| {
                     col.resize(k * hw, T::zero());

@@ -6,6 +6,7 @@
 
 mod conv;
 pub mod dgemm;
+pub mod elementwise;
 pub mod gemm;
 #[cfg(target_arch = "aarch64")]
 mod neon;

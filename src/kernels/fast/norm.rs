@@ -3,7 +3,11 @@
 //!
 //! Every function must equal its namesake in [`crate::kernels::reference`].
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
+
+use super::elementwise::{CHUNK, written};
 
 /// `(sum x, sum x * y)` over one plane, 16 lanes at a time (the compiler vectorises the
 /// fixed-width accumulator), finished in `f64`.
@@ -41,6 +45,24 @@ fn sums(x: &[f32], y: Option<&[f32]>) -> (f64, f64) {
     (total, total_xy)
 }
 
+/// `v` if `y > 0`, else `+0.0` (also when `y` is NaN): relu's rule, `if y > 0 { v } else
+/// { 0 }`, written as a bit mask so that the loops around it compile to vector code.
+#[inline(always)]
+fn keep_if_positive(v: f32, y: f32) -> f32 {
+    f32::from_bits(v.to_bits() & 0u32.wrapping_sub((y > 0.0) as u32))
+}
+
+/// `(sum dy', sum dy' x)` over one plane with `dy' = dy [y > 0]`: [`sums`] for batch norm
+/// followed by a ReLU, whose mask comes from the ReLU's output `y`. The masked plane is
+/// written to `buf` (a plane's length, so it stays in the L1 cache) and summed by `sums`
+/// itself, so the sums are those of the unfused pair to the bit.
+fn masked_sums(dy: &[f32], x: &[f32], y: &[f32], buf: &mut [f32]) -> (f64, f64) {
+    for ((o, &d), &yv) in buf.iter_mut().zip(dy).zip(y) {
+        *o = keep_if_positive(d, yv);
+    }
+    sums(&buf[..dy.len()], Some(x))
+}
+
 /// Sum over one plane of `(x - mean)^2`, 16 lanes at a time.
 fn squared_deviation(x: &[f32], mean: f32) -> f64 {
     let mut s = [0f32; 16];
@@ -63,27 +85,74 @@ fn planes(x: &[f32], n: usize, c: usize, plane: usize, ch: usize) -> impl Iterat
     (0..n).map(move |i| &x[(i * c + ch) * plane..][..plane])
 }
 
+/// `f(ch)` for every channel: on both cores when the tensor (`len` values) is large, on the
+/// calling thread when it is small (a `[N, C]` batch of an MLP), where waking the pool would
+/// cost more than the sums. Each channel's arithmetic is the same either way.
+fn per_channel<R: Send>(c: usize, len: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
+    if len <= CHUNK {
+        (0..c).map(f).collect()
+    } else {
+        (0..c).into_par_iter().map(f).collect()
+    }
+}
+
+/// `out[i] = f(channel, x_i, ...)` plane by plane, in tasks of whole samples of at least
+/// [`CHUNK`] values (one task when the tensor is small). `inputs` are read at the same
+/// index as `out`.
+fn per_plane(
+    (c, plane): (usize, usize),
+    inputs: [&[f32]; 3],
+    out: &mut [MaybeUninit<f32>],
+    f: impl Fn(usize, &[f32], &[f32], &[f32], &mut [MaybeUninit<f32>]) + Sync,
+) {
+    let plane = plane.max(1);
+    let task = CHUNK.div_ceil(c * plane).max(1) * c * plane;
+    let run = |start: usize, out: &mut [MaybeUninit<f32>]| {
+        for (p, o) in out.chunks_mut(plane).enumerate() {
+            let at = start + p * plane;
+            let ch = (start / plane + p) % c;
+            let [a, b, d] = inputs.map(|v| {
+                if v.is_empty() {
+                    v
+                } else {
+                    &v[at..at + o.len()]
+                }
+            });
+            f(ch, a, b, d, o);
+        }
+    };
+    if out.len() <= task {
+        run(0, out);
+    } else {
+        out.par_chunks_mut(task)
+            .enumerate()
+            .for_each(|(t, o)| run(t * task, o));
+    }
+}
+
 /// Fast [`reference::channel_stats`](crate::kernels::reference::channel_stats).
 pub fn channel_stats(x: &[f32], n: usize, c: usize, plane: usize) -> (Vec<f32>, Vec<f32>) {
     let m = (n * plane) as f64;
-    (0..c)
-        .into_par_iter()
-        .map(|ch| {
-            let mean = planes(x, n, c, plane, ch)
-                .map(|p| sums(p, None).0)
-                .sum::<f64>()
-                / m;
-            let var = planes(x, n, c, plane, ch)
-                .map(|p| squared_deviation(p, mean as f32))
-                .sum::<f64>()
-                / m;
-            (mean as f32, var as f32)
-        })
-        .unzip()
+    per_channel(c, x.len(), |ch| {
+        let mean = planes(x, n, c, plane, ch)
+            .map(|p| sums(p, None).0)
+            .sum::<f64>()
+            / m;
+        let var = planes(x, n, c, plane, ch)
+            .map(|p| squared_deviation(p, mean as f32))
+            .sum::<f64>()
+            / m;
+        (mean as f32, var as f32)
+    })
+    .into_iter()
+    .unzip()
 }
 
 /// Fast [`reference::batch_norm_apply`](crate::kernels::reference::batch_norm_apply):
-/// `y = x * scale + shift` with `scale = gamma inv_std`, `shift = beta - mean scale`.
+/// `y = x * scale + shift` with `scale = gamma inv_std`, `shift = beta - mean scale`; with
+/// `relu`, `y = relu(x * scale + shift)` in the same pass, the same numbers as
+/// [`Var::relu`](crate::Var::relu) on the batch norm's output.
+#[allow(clippy::too_many_arguments)]
 pub fn batch_norm_apply(
     x: &[f32],
     (_n, c, plane): (usize, usize, usize),
@@ -91,28 +160,39 @@ pub fn batch_norm_apply(
     inv_std: &[f32],
     gamma: &[f32],
     beta: &[f32],
-    y: &mut [f32],
-) {
-    y.par_chunks_mut(plane.max(1))
-        .zip(x.par_chunks(plane.max(1)))
-        .enumerate()
-        .for_each(|(k, (yp, xp))| {
-            let ch = k % c;
+    relu: bool,
+) -> Vec<f32> {
+    let coefficients: Vec<(f32, f32)> = (0..c)
+        .map(|ch| {
             let scale = gamma[ch] * inv_std[ch];
-            let shift = beta[ch] - mean[ch] * scale;
-            for (yv, &xv) in yp.iter_mut().zip(xp) {
-                *yv = xv * scale + shift;
-            }
-        });
+            (scale, beta[ch] - mean[ch] * scale)
+        })
+        .collect();
+    // SAFETY: `per_plane` hands every plane of `out` to the closure, which writes all of it.
+    unsafe {
+        written(x.len(), |out| {
+            per_plane((c, plane), [x, &[], &[]], out, |ch, xp, _, _, yp| {
+                let (scale, shift) = coefficients[ch];
+                for (yv, &xv) in yp.iter_mut().zip(xp) {
+                    let v = xv * scale + shift;
+                    yv.write(if relu { keep_if_positive(v, v) } else { v });
+                }
+            })
+        })
+    }
 }
 
 /// Fast [`reference::batch_norm_backward`](crate::kernels::reference::batch_norm_backward).
 /// With `dgamma = inv_std (sum dy x - mean sum dy)` and `dbeta = sum dy`, the training
 /// formula `gamma inv_std / m (m dy - dbeta - xhat dgamma)` is `a dy + b x + c` per channel.
+///
+/// `relu_y`, the output of a ReLU that followed the batch norm, masks `dy` first
+/// (`dy [y > 0]`, relu's rule), in the same passes.
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_backward(
     x: &[f32],
     dy: &[f32],
+    relu_y: Option<&[f32]>,
     (n, c, plane): (usize, usize, usize),
     mean: &[f32],
     inv_std: &[f32],
@@ -120,17 +200,26 @@ pub fn batch_norm_backward(
     training: bool,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let m = (n * plane) as f64;
-    let (dgamma, dbeta): (Vec<f32>, Vec<f32>) = (0..c)
-        .into_par_iter()
-        .map(|ch| {
-            let (sdy, sdyx) = planes(dy, n, c, plane, ch)
+    let (dgamma, dbeta): (Vec<f32>, Vec<f32>) = per_channel(c, x.len(), |ch| {
+        let (sdy, sdyx) = match relu_y {
+            None => planes(dy, n, c, plane, ch)
                 .zip(planes(x, n, c, plane, ch))
                 .map(|(d, xp)| sums(d, Some(xp)))
-                .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q));
-            let dgamma = inv_std[ch] as f64 * (sdyx - mean[ch] as f64 * sdy);
-            (dgamma as f32, sdy as f32)
-        })
-        .unzip();
+                .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q)),
+            Some(y) => {
+                let mut buf = vec![0.0; plane];
+                planes(dy, n, c, plane, ch)
+                    .zip(planes(x, n, c, plane, ch))
+                    .zip(planes(y, n, c, plane, ch))
+                    .map(|((d, xp), yp)| masked_sums(d, xp, yp, &mut buf))
+                    .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q))
+            }
+        };
+        let dgamma = inv_std[ch] as f64 * (sdyx - mean[ch] as f64 * sdy);
+        (dgamma as f32, sdy as f32)
+    })
+    .into_iter()
+    .unzip();
     let coefficients: Vec<(f32, f32, f32)> = (0..c)
         .map(|ch| {
             let (g, s, mu) = (gamma[ch] as f64, inv_std[ch] as f64, mean[ch] as f64);
@@ -143,15 +232,23 @@ pub fn batch_norm_backward(
             }
         })
         .collect();
-    let mut dx = vec![0.0f32; x.len()];
-    dx.par_chunks_mut(plane.max(1))
-        .zip(dy.par_chunks(plane.max(1)).zip(x.par_chunks(plane.max(1))))
-        .enumerate()
-        .for_each(|(k, (dxp, (dyp, xp)))| {
-            let (a, b, cc) = coefficients[k % c];
-            for ((d, &g), &xv) in dxp.iter_mut().zip(dyp).zip(xp) {
-                *d = a * g + b * xv + cc;
-            }
-        });
+    let masks = relu_y.unwrap_or(&[]);
+    // SAFETY: `per_plane` hands every plane of `out` to the closure, which writes all of it.
+    let dx = unsafe {
+        written(x.len(), |out| {
+            per_plane((c, plane), [dy, x, masks], out, |ch, dyp, xp, yp, dxp| {
+                let (a, b, cc) = coefficients[ch];
+                if yp.is_empty() {
+                    for ((d, &g), &xv) in dxp.iter_mut().zip(dyp).zip(xp) {
+                        d.write(a * g + b * xv + cc);
+                    }
+                } else {
+                    for (((d, &g), &xv), &yv) in dxp.iter_mut().zip(dyp).zip(xp).zip(yp) {
+                        d.write(a * keep_if_positive(g, yv) + b * xv + cc);
+                    }
+                }
+            })
+        })
+    };
     (dx, dgamma, dbeta)
 }
