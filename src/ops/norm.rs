@@ -132,6 +132,7 @@ impl<T: Float> Var<T> {
 
     /// Batch norm's output, mean and `inv_std` after checking the shapes, and in training
     /// the running statistics updated; errors are named `op`.
+    #[allow(clippy::too_many_arguments)]
     fn batch_norm_values(
         &self,
         op: &str,

@@ -110,85 +110,86 @@ fn shifted_copy<T: Element>(
     }
 }
 
-/// One image seen through im2col without writing `col` out: the GEMM packs its strips
-/// straight from the image. For a stride-1 conv that keeps the width (`wo == w`, such as
-/// 3x3 with padding 1), element `(r, i)` of `col`, tap `r = (ci, ky, kx)` and output pixel
-/// `i = oy w + ox`, is input pixel `i + shift(ky, kx)` of plane `ci` with `shift = (ky - p) w
-/// + (kx - p)`, or zero when that read falls off the image. A read falls off the image
-/// exactly when `i + shift` is outside the plane or `ox + kx - p` is outside `0..w` (the
-/// tap wrapped round a row edge), so a strip row is one clipped copy of the plane and a
-/// few zeros at the wrapped columns.
-///
-/// `transposed` views `col^T` (`[ho wo, cin kh kw]`), the B of the weight gradient.
-/// Packing either way writes the same numbers that `im2col` and then the dense packing
-/// would: `tests/kernels_fast_vs_reference.rs` holds the convs that use it to the
-/// reference.
+/// The taps of a stride-1 conv that keeps the width (`wo == w`, such as 3x3 with padding
+/// 1), where output pixel `i = oy w + ox` under tap `(ky, kx)` reads input pixel `i +
+/// shift` with `shift = (ky - p) w + (kx - p)`. That read falls off the image exactly when
+/// `i + shift` is outside the plane or the column `ox + kx - p` is outside `0..w` (the tap
+/// wrapped round a row edge), that is when `ox` is outside `lo..hi`.
+fn reads_in_place(g: &Conv2dGeom) -> bool {
+    g.stride == 1 && g.wo == g.w
+}
+
+/// Tap `(ky, kx)`'s shift, and the output columns `lo..hi` whose read stays in the row.
+fn tap_shift(g: &Conv2dGeom, ky: usize, kx: usize) -> (isize, usize, usize) {
+    let shift = (ky * g.w + kx) as isize - (g.pad * g.w + g.pad) as isize;
+    let lo = g.pad.saturating_sub(kx).min(g.w);
+    let hi = (g.w + g.pad).saturating_sub(kx).clamp(lo, g.w);
+    (shift, lo, hi)
+}
+
+/// One image seen through im2col without writing `col` out: the forward GEMM packs its B
+/// strips straight from the image. Row `r = (ci, ky, kx)` of `col`, over the output pixels
+/// `i0..i0 + nr` of a strip, is one clipped copy of plane `ci` from `i0 + shift`, with zeros
+/// at the wrapped columns (see [`reads_in_place`]). It packs the same numbers that
+/// [`im2col`] followed by the dense packing would; `tests/kernels_fast_vs_reference.rs`
+/// holds the convs that use it to the reference.
 pub struct Im2colPanel<'a, T> {
     x: &'a [T],
     g: &'a Conv2dGeom,
-    transposed: bool,
 }
 
 impl<'a, T: Element> Im2colPanel<'a, T> {
-    /// `col(x)` of one image `x` (`[cin, h, w]`), or `col(x)^T`; `None` unless the conv has
-    /// stride 1 and keeps the width, the only case this view reads in place.
-    pub fn new(x: &'a [T], g: &'a Conv2dGeom, transposed: bool) -> Option<Self> {
-        (std::env::var_os("XX_OLD").is_none()
-            && g.stride == 1
-            && g.wo == g.w
-            && x.len() == g.cin * g.h * g.w)
-            .then_some(Im2colPanel { x, g, transposed })
+    /// `col(x)` of one image `x` (`[cin, h, w]`); `None` unless the conv has stride 1 and
+    /// keeps the width, the only case this view reads in place.
+    pub fn new(x: &'a [T], g: &'a Conv2dGeom) -> Option<Self> {
+        (reads_in_place(g) && x.len() == g.cin * g.h * g.w).then_some(Im2colPanel { x, g })
     }
 
     /// Tap `r`'s plane, its shift, and the output columns `lo..hi` whose read stays in the row.
     fn tap(&self, r: usize) -> (&'a [T], isize, usize, usize) {
         let g = self.g;
         let (ci, ky, kx) = (r / (g.kh * g.kw), r / g.kw % g.kh, r % g.kw);
-        let plane = &self.x[ci * g.h * g.w..][..g.h * g.w];
-        let shift = (ky * g.w + kx) as isize - (g.pad * g.w + g.pad) as isize;
-        let lo = g.pad.saturating_sub(kx).min(g.w);
-        let hi = (g.w + g.pad).saturating_sub(kx).clamp(lo, g.w);
-        (plane, shift, lo, hi)
+        let (shift, lo, hi) = tap_shift(g, ky, kx);
+        (&self.x[ci * g.h * g.w..][..g.h * g.w], shift, lo, hi)
+    }
+
+    /// `col[r, i]`, element by element.
+    fn at(&self, r: usize, i: usize) -> T {
+        let (plane, shift, lo, hi) = self.tap(r);
+        let src = i as isize + shift;
+        let ox = i % self.g.w;
+        if src < 0 || src >= plane.len() as isize || ox < lo || ox >= hi {
+            T::zero()
+        } else {
+            plane[src as usize]
+        }
     }
 }
 
-/// Writes `out[q * step] = col[tap, i0 + q]` for `q < len`: the clipped copy of the plane,
-/// then zeros at the output columns outside `lo..hi`.
+/// Writes `out[q] = col[tap, i0 + q]` for `q < len`: the clipped copy of the plane, then
+/// zeros at the output columns outside `lo..hi`.
 fn tap_run<T: Element>(
     (plane, shift, lo, hi): (&[T], isize, usize, usize),
     w: usize,
     (i0, len): (usize, usize),
     out: &mut [T],
-    step: usize,
 ) {
     // The part of i0..i0+len whose read i + shift is inside the plane.
     let first = (-shift).clamp(i0 as isize, (i0 + len) as isize) as usize;
     let last = (plane.len() as isize - shift).clamp(first as isize, (i0 + len) as isize) as usize;
-    let src = if first < last {
-        &plane[(first as isize + shift) as usize..][..last - first]
-    } else {
-        &[]
-    };
-    if step == 1 {
-        out[..first - i0].fill(T::zero());
-        out[first - i0..last - i0].copy_from_slice(src);
-        out[last - i0..len].fill(T::zero());
-    } else {
-        for q in (0..first - i0).chain(last - i0..len) {
-            out[q * step] = T::zero();
-        }
-        for (q, &v) in src.iter().enumerate() {
-            out[(first - i0 + q) * step] = v;
-        }
+    out[..first - i0].fill(T::zero());
+    if first < last {
+        out[first - i0..last - i0]
+            .copy_from_slice(&plane[(first as isize + shift) as usize..][..last - first]);
     }
-    zero_wrapped(out, step, (i0, len), w, (lo, hi));
+    out[last - i0..len].fill(T::zero());
+    zero_wrapped(out, (i0, len), w, (lo, hi));
 }
 
-/// Zeros `out[(i - i0) * step]` for the pixels `i` in `i0..i0+len` whose column `i % w` is
-/// outside `lo..hi`: the reads that wrapped round a row edge.
+/// Zeros `out[i - i0]` for the pixels `i` in `i0..i0+len` whose column `i % w` is outside
+/// `lo..hi`: the reads that wrapped round a row edge.
 fn zero_wrapped<T: Element>(
     out: &mut [T],
-    step: usize,
     (i0, len): (usize, usize),
     w: usize,
     (lo, hi): (usize, usize),
@@ -196,7 +197,7 @@ fn zero_wrapped<T: Element>(
     for bad in (0..lo).chain(hi..w) {
         let mut i = i0 + (bad + w - i0 % w) % w;
         while i < i0 + len {
-            out[(i - i0) * step] = T::zero();
+            out[i - i0] = T::zero();
             i += w;
         }
     }
@@ -216,55 +217,19 @@ fn copy_row<T: Element>(src: &[T], dst: &mut [T]) {
 
 impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
     fn rows(&self) -> usize {
-        let taps = self.g.cin * self.g.kh * self.g.kw;
-        if self.transposed {
-            self.g.ho * self.g.wo
-        } else {
-            taps
-        }
+        self.g.cin * self.g.kh * self.g.kw
     }
     fn cols(&self) -> usize {
-        let taps = self.g.cin * self.g.kh * self.g.kw;
-        if self.transposed {
-            taps
-        } else {
-            self.g.ho * self.g.wo
-        }
+        self.g.ho * self.g.wo
     }
     fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [T]) {
-        let w = self.g.w;
-        for (t, strip) in out
-            .chunks_exact_mut(nr * kr)
-            .take(nc.div_ceil(nr))
-            .enumerate()
-        {
-            let j0 = c0 + t * nr;
-            let width = nr.min(c0 + nc - j0);
-            if !self.transposed {
-                break;
-            }
-            // Rows are pixels r0..r0+kr, columns are taps j0..j0+width: tap j fills
-            // column j of the strip, every nr-th value.
-            for j in 0..nr {
-                if j < width {
-                    tap_run(self.tap(j0 + j), w, (r0, kr), &mut strip[j..], nr);
-                } else {
-                    for r in 0..kr {
-                        strip[r * nr + j] = T::zero();
-                    }
-                }
-            }
-        }
-        if self.transposed {
-            return;
-        }
         // Rows are taps r0..r0+kr, columns are pixels: tap by tap, so that each tap's
         // plane and shift are found once, a row of each strip in turn.
-        let strips = nc.div_ceil(nr);
+        let w = self.g.w;
         for r in 0..kr {
             let tap = self.tap(r0 + r);
             let (plane, shift, lo, hi) = tap;
-            for t in 0..strips {
+            for t in 0..nc.div_ceil(nr) {
                 let i0 = c0 + t * nr;
                 let width = nr.min(c0 + nc - i0);
                 let row = &mut out[t * nr * kr + r * nr..][..nr];
@@ -272,9 +237,9 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
                 if width == nr && s0 >= 0 && s0 as usize + nr <= plane.len() {
                     // Inside the plane: one copy, then the wrapped columns.
                     copy_row(&plane[s0 as usize..][..nr], row);
-                    zero_wrapped(row, 1, (i0, nr), w, (lo, hi));
+                    zero_wrapped(row, (i0, nr), w, (lo, hi));
                 } else {
-                    tap_run(tap, w, (i0, width), row, 1);
+                    tap_run(tap, w, (i0, width), row);
                     row[width..].fill(T::zero());
                 }
             }
@@ -289,18 +254,7 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
         mr: usize,
         out: &mut [T],
     ) {
-        // The GEMM packs the conv's B only; as an A this view is read element by element.
-        let at = |i: usize, j: usize| -> T {
-            let (r, px) = if self.transposed { (j, i) } else { (i, j) };
-            let (plane, shift, lo, hi) = self.tap(r);
-            let src = px as isize + shift;
-            let ox = px % self.g.w;
-            if src < 0 || src >= plane.len() as isize || ox < lo || ox >= hi {
-                T::zero()
-            } else {
-                plane[src as usize]
-            }
-        };
+        // The conv uses this view as a B only; as an A it is read element by element.
         for (s, strip) in out
             .chunks_exact_mut(mr * kc)
             .take(mc.div_ceil(mr))
@@ -310,7 +264,107 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
             for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
                 for (i, v) in col.iter_mut().enumerate() {
                     *v = if i0 + i < r0 + mc {
-                        at(i0 + i, c0 + c)
+                        self.at(i0 + i, c0 + c)
+                    } else {
+                        T::zero()
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// `col(x)^T` of one image, the B of the weight gradient, read from the image transposed to
+/// pixels x channels (`xt [h w, cin]`, made once per image) and with its columns, the taps,
+/// in the order `(ky, kx, ci)`. A strip of B then holds, for each pixel, runs of
+/// consecutive channels under one `(ky, kx)`: each run is one copy from one row of `xt`
+/// (16 or 32 values at a ResNet's widths), where `col^T` in the order `(ci, ky, kx)` would
+/// need a gather of single values. The product is the weight gradient in the order
+/// `(co, ky, kx, ci)`; [`conv2d_backward_weight`] puts it back in `(co, ci, ky, kx)`.
+struct HwcColT<'a, T> {
+    xt: &'a [T],
+    g: &'a Conv2dGeom,
+}
+
+impl<T: Element> HwcColT<'_, T> {
+    /// Element `(i, t)`: pixel `i` under tap `t = (ky kw + kx) cin + ci`.
+    fn at(&self, i: usize, t: usize) -> T {
+        let g = self.g;
+        let (k, ci) = (t / g.cin, t % g.cin);
+        let (shift, lo, hi) = tap_shift(g, k / g.kw, k % g.kw);
+        let src = i as isize + shift;
+        let ox = i % g.w;
+        if src < 0 || src >= (g.h * g.w) as isize || ox < lo || ox >= hi {
+            T::zero()
+        } else {
+            self.xt[src as usize * g.cin + ci]
+        }
+    }
+}
+
+impl<T: Element> Panel<T> for HwcColT<'_, T> {
+    fn rows(&self) -> usize {
+        self.g.ho * self.g.wo
+    }
+    fn cols(&self) -> usize {
+        self.g.kh * self.g.kw * self.g.cin
+    }
+    fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [T]) {
+        let g = self.g;
+        let hw = (g.h * g.w) as isize;
+        for (t, strip) in out
+            .chunks_exact_mut(nr * kr)
+            .take(nc.div_ceil(nr))
+            .enumerate()
+        {
+            let j0 = c0 + t * nr;
+            let width = nr.min(c0 + nc - j0);
+            // The strip's columns as runs of channels under one tap: (first column, tap, first
+            // channel, length).
+            let mut runs = Vec::with_capacity(4);
+            let mut j = 0;
+            while j < width {
+                let (k, ci) = ((j0 + j) / g.cin, (j0 + j) % g.cin);
+                let len = (g.cin - ci).min(width - j);
+                runs.push((j, tap_shift(g, k / g.kw, k % g.kw), ci, len));
+                j += len;
+            }
+            for (r, row) in strip.chunks_exact_mut(nr).enumerate() {
+                let i = r0 + r;
+                let ox = i % g.w;
+                for &(j, (shift, lo, hi), ci, len) in &runs {
+                    let src = i as isize + shift;
+                    let dst = &mut row[j..j + len];
+                    if src < 0 || src >= hw || ox < lo || ox >= hi {
+                        dst.fill(T::zero());
+                    } else {
+                        copy_row(&self.xt[src as usize * g.cin + ci..][..len], dst);
+                    }
+                }
+                row[width..].fill(T::zero());
+            }
+        }
+    }
+    fn pack_transposed(
+        &self,
+        r0: usize,
+        mc: usize,
+        c0: usize,
+        kc: usize,
+        mr: usize,
+        out: &mut [T],
+    ) {
+        // The conv uses this view as a B only; as an A it is read element by element.
+        for (s, strip) in out
+            .chunks_exact_mut(mr * kc)
+            .take(mc.div_ceil(mr))
+            .enumerate()
+        {
+            let i0 = r0 + s * mr;
+            for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
+                for (i, v) in col.iter_mut().enumerate() {
+                    *v = if i0 + i < r0 + mc {
+                        self.at(i0 + i, c0 + c)
                     } else {
                         T::zero()
                     };
@@ -361,7 +415,7 @@ pub fn conv2d_forward<T: Element>(
         .for_each(|(yn, xn)| {
             if is_pointwise(g) {
                 T::gemm_packed(&weight, &MatRef::row_major(xn, g.cin, hw), yn, hw, false);
-            } else if let Some(col) = Im2colPanel::new(xn, g, false) {
+            } else if let Some(col) = Im2colPanel::new(xn, g) {
                 T::gemm_packed(&weight, &col, yn, hw, false);
             } else {
                 T::with_scratch(Scratch::Col, |col| {
@@ -435,6 +489,9 @@ pub fn conv2d_backward_weight<T: Element>(x: &[T], dy: &[T], g: &Conv2dGeom, dw:
     let parts = DW_CHUNKS.clamp(1, g.n.max(1));
     let per = g.n.div_ceil(parts).max(1);
     let parts = g.n.div_ceil(per).max(1);
+    // Convs that read in place take the weight gradient in the tap order (ky, kx, ci)
+    // from each image transposed to pixels x channels (see `HwcColT`).
+    let hwc = reads_in_place(g) && !is_pointwise(g);
     let partials: Vec<Vec<T>> = (0..parts)
         .into_par_iter()
         .map(|t| {
@@ -450,6 +507,17 @@ pub fn conv2d_backward_weight<T: Element>(x: &[T], dy: &[T], g: &Conv2dGeom, dw:
                         k,
                         i > 0,
                     );
+                } else if hwc {
+                    T::with_scratch(Scratch::Col, |xt| {
+                        xt.resize(xn.len(), T::zero());
+                        let plane = g.h * g.w;
+                        for (ci, src) in xn.chunks_exact(plane).enumerate() {
+                            for (p, &v) in src.iter().enumerate() {
+                                xt[p * g.cin + ci] = v;
+                            }
+                        }
+                        gemm(&dyn_, &HwcColT { xt, g }, &mut acc, k, i > 0);
+                    });
                 } else {
                     T::with_scratch(Scratch::Col, |col| {
                         col.resize(k * hw, T::zero());
@@ -464,5 +532,18 @@ pub fn conv2d_backward_weight<T: Element>(x: &[T], dy: &[T], g: &Conv2dGeom, dw:
     dw.fill(T::zero());
     for p in &partials {
         dw.iter_mut().zip(p).for_each(|(d, &v)| *d += v);
+    }
+    if hwc {
+        // From (co, ky, kx, ci) back to (co, ci, ky, kx).
+        let taps = g.kh * g.kw;
+        let mut row = vec![T::zero(); k];
+        for dwo in dw.chunks_exact_mut(k) {
+            row.copy_from_slice(dwo);
+            for (kk, chans) in row.chunks_exact(g.cin).enumerate() {
+                for (ci, &v) in chans.iter().enumerate() {
+                    dwo[ci * taps + kk] = v;
+                }
+            }
+        }
     }
 }
