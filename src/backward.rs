@@ -303,6 +303,17 @@ pub fn backward<T: Float>(
             mean,
             inv_std,
         } => batch_norm_grads(x, g, Some(y), mean, inv_std, *training)?,
+        // y = relu(BN(x) + s):  the batch norm rule with dy = g [y > 0],  ds = g [y > 0]
+        //                       (the mask from y: neither BN's output nor the sum is kept)
+        Op::BatchNorm2dAddRelu {
+            training,
+            mean,
+            inv_std,
+        } => {
+            let mut grads = batch_norm_grads(&x[..3], g, Some(y), mean, inv_std, *training)?;
+            grads.push(want(3, &|| relu_mask(g, y)));
+            grads
+        }
         // y = relu(a + b):  da = g [y > 0],  db = g [y > 0]  (the mask from y: the sum is never kept)
         Op::AddRelu => {
             let g = relu_mask(g, y);

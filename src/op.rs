@@ -146,6 +146,17 @@ pub enum Op<T: Float> {
         /// The per-channel `1 / sqrt(var + eps)` used.
         inv_std: Rc<Vec<T>>,
     },
+    /// Fused `relu(batch_norm2d(x) + s)`, parents `[x, gamma, beta, s]`: a residual block's
+    /// last batch norm, its shortcut sum and its relu in one node, so the tape keeps one
+    /// activation where the three ops kept three.
+    BatchNorm2dAddRelu {
+        /// Batch statistics (true) or running statistics (false).
+        training: bool,
+        /// The per-channel mean used.
+        mean: Rc<Vec<T>>,
+        /// The per-channel `1 / sqrt(var + eps)` used.
+        inv_std: Rc<Vec<T>>,
+    },
     /// Max pooling.
     MaxPool2d {
         /// Window, stride, padding and sizes.
@@ -209,6 +220,7 @@ impl<T: Float> Op<T> {
             Op::Conv2d { .. } => "conv2d",
             Op::BatchNorm2d { .. } => "batch_norm2d",
             Op::BatchNorm2dRelu { .. } => "batch_norm2d_relu",
+            Op::BatchNorm2dAddRelu { .. } => "batch_norm2d_add_relu",
             Op::MaxPool2d { .. } => "max_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::AddRelu => "add_relu",
@@ -237,7 +249,9 @@ impl<T: Float> Op<T> {
             Op::Conv2d {
                 stride, padding, ..
             } => format!("conv2d(stride={stride}, padding={padding})"),
-            Op::BatchNorm2d { training, .. } | Op::BatchNorm2dRelu { training, .. } => {
+            Op::BatchNorm2d { training, .. }
+            | Op::BatchNorm2dRelu { training, .. }
+            | Op::BatchNorm2dAddRelu { training, .. } => {
                 let mode = if *training { "train" } else { "eval" };
                 format!("{}({mode})", self.name())
             }

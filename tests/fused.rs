@@ -1,6 +1,7 @@
-//! The fused ops `batch_norm2d_relu` and `add_relu`: each is its pair of ops to the bit
-//! (values and every gradient), records one node where the pair recorded two, and a
-//! basic block built from them keeps five activations on the tape instead of seven.
+//! The fused ops `batch_norm2d_relu`, `add_relu` and `batch_norm2d_add_relu`: each is its
+//! ops to the bit (values and every gradient), records one node where they recorded two or
+//! three, and a basic block built from them keeps four activations on the tape instead of
+//! seven.
 
 mod common;
 
@@ -44,6 +45,30 @@ fn bn_inputs(training: bool) -> [ArrayD<f64>; 4] {
     inputs
 }
 
+/// [`bn_inputs`] with a shortcut `s` for `relu(BN(x) + s)` in place of the downstream
+/// weights, checked like them: every sum at least 1e-3 from the kink, and the relu cutting
+/// part of every channel.
+fn bn_add_inputs(training: bool) -> [ArrayD<f64>; 4] {
+    let [x, gamma, beta, _] = bn_inputs(training);
+    let s = uniform(&[3, 2, 3, 3], 45).mapv(|v| 0.5 * v);
+    let tape = Tape::new_f64();
+    let v: Vec<Var<f64>> = [&x, &gamma, &beta, &s]
+        .iter()
+        .map(|a| tape.var((*a).clone()))
+        .collect();
+    let sum = &v[0].batch_norm2d(&v[1], &v[2], &eval_stats(), training) + &v[3];
+    let nearest = sum.value().iter().fold(f64::MAX, |m, x| m.min(x.abs()));
+    assert!(nearest > 1e-3, "a sum at {nearest} sits on the kink");
+    for c in 0..2 {
+        let channel = sum.value().index_axis(Axis(1), c).to_owned();
+        assert!(
+            channel.iter().any(|&x| x < 0.0) && channel.iter().any(|&x| x > 0.0),
+            "the relu must cut part of channel {c}, not all or none of it"
+        );
+    }
+    [x, gamma, beta, s]
+}
+
 /// Running statistics that are not the defaults, for eval mode.
 fn eval_stats() -> RunningStats<f64> {
     let stats = RunningStats::new(2);
@@ -77,6 +102,45 @@ fn batch_norm2d_relu_in_eval_mode_passes_gradcheck() {
     check(
         |v| v[0].batch_norm2d_relu(&v[1], &v[2], &eval_stats(), false),
         &inputs[..3],
+    );
+}
+
+#[test]
+fn batch_norm2d_add_relu_passes_gradcheck_in_both_modes() {
+    for training in [true, false] {
+        let inputs = bn_add_inputs(training);
+        let stats = || {
+            if training {
+                RunningStats::new(2)
+            } else {
+                eval_stats()
+            }
+        };
+        // The whole Jacobian, for x, gamma, beta and the shortcut.
+        check(
+            |v| v[0].batch_norm2d_add_relu(&v[1], &v[2], &stats(), training, &v[3]),
+            &inputs,
+        );
+    }
+}
+
+#[test]
+fn batch_norm2d_add_relu_refuses_a_shortcut_of_another_shape() {
+    let tape = Tape::new();
+    let x = tape.var(randn::<f32>(&[2, 3, 4, 4], 1));
+    let (g, b) = (
+        tape.var(randn::<f32>(&[3], 2)),
+        tape.var(randn::<f32>(&[3], 3)),
+    );
+    let s = tape.var(randn::<f32>(&[2, 3, 2, 2], 4));
+    let err = x
+        .try_batch_norm2d_add_relu(&g, &b, &RunningStats::new(3), true, &s)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("batch_norm2d_add_relu"), "{err}");
+    assert!(
+        err.contains("[2, 3, 2, 2]") && err.contains("shape"),
+        "{err}"
     );
 }
 
@@ -138,6 +202,41 @@ fn batch_norm2d_relu_is_batch_norm_then_relu_to_the_bit() {
         );
         assert_eq!(fused.1, pair.1, "running variance (training {training})");
         assert_eq!(fused.2 + 1, pair.2, "one node fewer");
+    }
+}
+
+#[test]
+fn batch_norm2d_add_relu_is_batch_norm_add_relu_to_the_bit() {
+    for training in [true, false] {
+        let x: ArrayD<f32> = randn(&[4, 3, 5, 5], 1);
+        let gamma: ArrayD<f32> = randn(&[3], 2);
+        let beta: ArrayD<f32> = randn(&[3], 3);
+        let shortcut: ArrayD<f32> = randn(&[4, 3, 5, 5], 8);
+        let weights: ArrayD<f32> = randn(&[4, 3, 5, 5], 4);
+        let run = |fused: bool| {
+            let tape = Tape::new();
+            let [xv, g, b, s] = [&x, &gamma, &beta, &shortcut].map(|a| tape.var(a.clone()));
+            let stats = RunningStats::new(3);
+            let y = if fused {
+                xv.batch_norm2d_add_relu(&g, &b, &stats, training, &s)
+            } else {
+                (&xv.batch_norm2d(&g, &b, &stats, training) + &s).relu()
+            };
+            let grads = (&y * &tape.constant(weights.clone())).sum().backward();
+            (
+                [y.value(), &grads[&xv], &grads[&g], &grads[&b], &grads[&s]].map(bits),
+                bits(&stats.var.value()),
+                tape.len(),
+            )
+        };
+        let (fused, three) = (run(true), run(false));
+        assert!(fused.0[0].contains(&0), "some outputs are cut");
+        assert_eq!(
+            fused.0, three.0,
+            "values and gradients (training {training})"
+        );
+        assert_eq!(fused.1, three.1, "running variance (training {training})");
+        assert_eq!(fused.2 + 2, three.2, "two nodes fewer");
     }
 }
 
@@ -214,22 +313,22 @@ fn activations_kept(forward: impl Fn(&Var) -> Var, x: &ArrayD<f32>) -> (Vec<Stri
 }
 
 #[test]
-fn a_basic_block_keeps_five_activations_not_seven() {
+fn a_basic_block_keeps_four_activations_not_seven() {
     let block = BasicBlock::<f32>::new(16, 16, 1, ShortcutOption::A, &mut rng(9));
     let x: ArrayD<f32> = randn(&[2, 16, 8, 8], 10);
     let (ops, activations) = activations_kept(|x| block.forward(x, Mode::Train), &x);
-    // conv1, relu(bn1), conv2, bn2, relu(+): bn1's output and the sum are never nodes.
+    // conv1, relu(bn1), conv2, relu(bn2 + x): bn1's and bn2's outputs and the sum are
+    // never nodes.
     assert_eq!(
         ops,
         [
             "conv2d",
             "batch_norm2d_relu",
             "conv2d",
-            "batch_norm2d",
-            "add_relu"
+            "batch_norm2d_add_relu"
         ]
     );
-    assert_eq!(activations, 5.0);
+    assert_eq!(activations, 4.0);
 
     // Negative control: the unfused composition of the same block keeps seven.
     let (ops, activations) = activations_kept(|x| basic_block_by_hand(&block, x, Mode::Train), &x);

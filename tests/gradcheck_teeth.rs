@@ -184,3 +184,55 @@ fn batch_norm2d_relu_masked_on_the_wrong_side_is_rejected() {
     // because they summed gradients the relu had cut.
     assert!(report.pairs.iter().all(|p| !p.passed), "{report}");
 }
+
+/// relu(BN(x) + s) in training mode whose backward passes the shortcut the unmasked
+/// gradient (`ds = g` instead of `g [y > 0]`), as if the sum had no relu after it; the
+/// batch norm's part of the rule is right.
+struct BatchNormAddReluShortcutUnmasked;
+
+impl CustomOp<f64> for BatchNormAddReluShortcutUnmasked {
+    fn name(&self) -> &str {
+        "batch_norm2d_add_relu_shortcut_unmasked"
+    }
+    fn forward(&self, x: &[&ArrayD<f64>]) -> ArrayD<f64> {
+        let tape = Tape::new_f64();
+        let v: Vec<Var<f64>> = x.iter().map(|a| tape.var((*a).clone())).collect();
+        let stats = RunningStats::new(x[1].len());
+        v[0].batch_norm2d_add_relu(&v[1], &v[2], &stats, true, &v[3])
+            .value()
+            .clone()
+    }
+    fn backward(&self, x: &[&ArrayD<f64>], _y: &ArrayD<f64>, g: &ArrayD<f64>) -> Vec<ArrayD<f64>> {
+        let tape = Tape::new_f64();
+        let v: Vec<Var<f64>> = x.iter().map(|a| tape.var((*a).clone())).collect();
+        let stats = RunningStats::new(x[1].len());
+        let y = v[0].batch_norm2d_add_relu(&v[1], &v[2], &stats, true, &v[3]);
+        let grads = y.backward_with(g.clone());
+        // wrong: the shortcut's gradient must be masked by y > 0 as well
+        vec![
+            grads[&v[0]].clone(),
+            grads[&v[1]].clone(),
+            grads[&v[2]].clone(),
+            g.clone(),
+        ]
+    }
+}
+
+#[test]
+fn batch_norm2d_add_relu_with_an_unmasked_shortcut_gradient_is_rejected() {
+    // The inputs of tests/fused.rs's check, where the right rule passes.
+    let inputs = [
+        uniform(&[3, 2, 3, 3], 41),
+        positive(&[2], 0.5, 42),
+        uniform(&[2], 43).mapv(|b| 0.2 * b),
+        uniform(&[3, 2, 3, 3], 45).mapv(|v| 0.5 * v),
+    ];
+    let report = gradcheck(
+        |v: &[Var<f64>]| v[0].apply(BatchNormAddReluShortcutUnmasked, &[&v[1], &v[2], &v[3]]),
+        &inputs,
+    );
+    assert!(!report.passed(), "{report}");
+    // The batch norm's inputs pass; the shortcut's gradient is caught.
+    assert!(report.pairs[..3].iter().all(|p| p.passed), "{report}");
+    assert!(!report.pairs[3].passed, "{report}");
+}

@@ -178,8 +178,8 @@ pub fn channel_stats<T: Float>(x: &[T], n: usize, c: usize, plane: usize) -> (Ve
     }
 }
 
-/// `y = gamma (x - mean) inv_std + beta` per channel, followed by a ReLU when `relu`,
-/// dispatched.
+/// `y = gamma (x - mean) inv_std + beta` per channel, dispatched. `relu` adds a tail in
+/// the same pass: `Some(None)`, `relu(y)`; `Some(Some(s))`, `relu(y + s)`.
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_apply<T: Float>(
     x: &[T],
@@ -188,7 +188,7 @@ pub fn batch_norm_apply<T: Float>(
     inv_std: &[T],
     gamma: &[T],
     beta: &[T],
-    relu: bool,
+    relu: Option<Option<&[T]>>,
 ) -> Vec<T> {
     let f32s = (
         T::as_f32(x),
@@ -197,12 +197,17 @@ pub fn batch_norm_apply<T: Float>(
         T::as_f32(gamma),
         T::as_f32(beta),
     );
-    if let (Some(x), Some(m), Some(s), Some(g), Some(b)) = f32s {
-        return from_f32s(fast::batch_norm_apply(x, dims, m, s, g, b, relu));
+    let add32 = relu.flatten().map(T::as_f32);
+    if let ((Some(x), Some(m), Some(s), Some(g), Some(b)), None | Some(Some(_))) = (f32s, add32) {
+        let tail = relu.map(|_| add32.flatten());
+        return from_f32s(fast::batch_norm_apply(x, dims, m, s, g, b, tail));
     }
     let mut y = vec![T::zero(); x.len()];
     reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, &mut y);
-    if relu {
+    if let Some(add) = relu {
+        if let Some(add) = add {
+            y.iter_mut().zip(add).for_each(|(v, &a)| *v = *v + a);
+        }
         // The same comparison as `Var::relu`.
         y.iter_mut()
             .for_each(|v| *v = if *v > T::zero() { *v } else { T::zero() });

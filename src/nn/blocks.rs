@@ -322,6 +322,22 @@ impl<T: Float> Module<T> for BasicBlock<T> {
         or_panic(self.try_forward(x, mode))
     }
     fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        if let (Norm::Batch(bn2), 1.0) = (&self.bn2, self.branch_scale)
+            && !matches!(self.shortcut, Shortcut::None)
+        {
+            // relu(bn2(conv2(h)) + shortcut(x)) as one op: neither bn2's output nor the sum
+            // is kept (the same values and gradients as the branch, then add_relu).
+            let h = self
+                .bn1
+                .try_forward_relu(&self.conv1.try_forward(x, mode)?, mode)?;
+            let c2 = self.conv2.try_forward(&h, mode)?;
+            let s = self
+                .shortcut
+                .try_apply(x, mode)?
+                .expect("not the plain block");
+            let s = scaled(s, self.shortcut_scale);
+            return bn2.try_forward_add_relu(&c2, &s, mode);
+        }
         let f = self.try_branch(x, mode)?;
         add_shortcut_relu(f, self.shortcut.try_apply(x, mode)?, self.shortcut_scale)
     }

@@ -125,19 +125,35 @@ impl<T: Float> BatchNorm2d<T> {
     /// residual blocks call it for their `relu(bn(conv(x)))`.
     #[track_caller]
     pub fn try_forward_relu(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
-        self.apply(x, mode, true)
+        self.apply(x, mode, Some(None))
     }
 
-    /// The forward, with the relu fused in if `relu`; counts a training batch.
+    /// `relu(forward(x) + shortcut)` as one fused op ([`Var::try_batch_norm2d_add_relu`]):
+    /// the same values and gradients, but neither the batch norm's output nor the sum is
+    /// kept on the tape. The basic block calls it for its last step.
     #[track_caller]
-    fn apply(&self, x: &Var<T>, mode: Mode, relu: bool) -> Result<Var<T>> {
+    pub fn try_forward_add_relu(
+        &self,
+        x: &Var<T>,
+        shortcut: &Var<T>,
+        mode: Mode,
+    ) -> Result<Var<T>> {
+        self.apply(x, mode, Some(Some(shortcut)))
+    }
+
+    /// The forward, with a fused tail: none, `Some(None)` a relu, `Some(Some(s))` a sum
+    /// with `s` and a relu. Counts a training batch.
+    #[track_caller]
+    fn apply(&self, x: &Var<T>, mode: Mode, tail: Option<Option<&Var<T>>>) -> Result<Var<T>> {
         let tape = x.tape();
         let training = mode == Mode::Train;
         let (gamma, beta) = (tape.param(&self.weight), tape.param(&self.bias));
-        let y = if relu {
-            x.try_batch_norm2d_relu(&gamma, &beta, &self.stats, training)?
-        } else {
-            x.try_batch_norm2d(&gamma, &beta, &self.stats, training)?
+        let y = match tail {
+            None => x.try_batch_norm2d(&gamma, &beta, &self.stats, training)?,
+            Some(None) => x.try_batch_norm2d_relu(&gamma, &beta, &self.stats, training)?,
+            Some(Some(s)) => {
+                x.try_batch_norm2d_add_relu(&gamma, &beta, &self.stats, training, s)?
+            }
         };
         if training {
             self.num_batches_tracked
@@ -156,7 +172,7 @@ impl<T: Float> Module<T> for BatchNorm2d<T> {
     /// variance) or on an input whose channels are not the layer's.
     #[track_caller]
     fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
-        self.apply(x, mode, false)
+        self.apply(x, mode, None)
     }
     fn own_params(&self, f: &mut dyn FnMut(&str, &Param<T>, Role)) {
         f("weight", &self.weight, Role::Parameter);

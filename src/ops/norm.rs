@@ -40,6 +40,17 @@ impl<T: Float> RunningStats<T> {
     }
 }
 
+/// What follows the batch norm in its own pass.
+#[derive(Clone, Copy)]
+enum Tail<'a, T> {
+    /// Nothing: `batch_norm2d`.
+    None,
+    /// A relu: `batch_norm2d_relu`.
+    Relu,
+    /// A sum with this tensor, then a relu: `batch_norm2d_add_relu`.
+    AddRelu(&'a [T]),
+}
+
 impl<T: Float> Var<T> {
     /// Batch norm over `[N, C, H, W]` (or `[N, C]`) per channel, with affine `gamma` and
     /// `beta` of shape `[C]`:
@@ -56,8 +67,15 @@ impl<T: Float> Var<T> {
         training: bool,
     ) -> Result<Var<T>> {
         let loc = Location::caller();
-        let (y, mean, inv_std) =
-            self.batch_norm_values("batch_norm2d", gamma, beta, stats, training, false, loc)?;
+        let (y, mean, inv_std) = self.batch_norm_values(
+            "batch_norm2d",
+            gamma,
+            beta,
+            stats,
+            training,
+            Tail::None,
+            loc,
+        )?;
         let op = Op::BatchNorm2d {
             training,
             mean: Rc::new(mean),
@@ -92,14 +110,85 @@ impl<T: Float> Var<T> {
         let loc = Location::caller();
         // The ReLU in the batch norm's own pass, with the same comparison as `Var::relu`, so
         // the values are the pair's to the bit.
-        let (y, mean, inv_std) =
-            self.batch_norm_values("batch_norm2d_relu", gamma, beta, stats, training, true, loc)?;
+        let (y, mean, inv_std) = self.batch_norm_values(
+            "batch_norm2d_relu",
+            gamma,
+            beta,
+            stats,
+            training,
+            Tail::Relu,
+            loc,
+        )?;
         let op = Op::BatchNorm2dRelu {
             training,
             mean: Rc::new(mean),
             inv_std: Rc::new(inv_std),
         };
         Ok(self.tape.record(op, &[self, gamma, beta], y, loc))
+    }
+
+    /// A residual block's tail in one op, `relu(batch_norm2d(x) + shortcut)`: the same
+    /// values as the three ops, bit for bit, but one node on the tape instead of three.
+    /// Neither the batch norm's output nor the sum is kept; the backward reads the relu's
+    /// mask from this op's output. `shortcut` must have `x`'s shape.
+    ///
+    /// ```
+    /// use resgrad::{RunningStats, Tape, ndarray::{Array1, Array4}};
+    /// let tape = Tape::new();
+    /// let x = tape.var(Array4::from_shape_fn((2, 3, 2, 2), |(n, c, h, w)| (n + 2 * c) as f32 - (h * w) as f32));
+    /// let s = tape.var(Array4::from_shape_fn((2, 3, 2, 2), |(n, c, h, w)| (h as f32 - 0.5) * (n + c + w) as f32));
+    /// let (gamma, beta) = (tape.var(Array1::ones(3)), tape.var(Array1::zeros(3)));
+    /// let fused = x.batch_norm2d_add_relu(&gamma, &beta, &RunningStats::new(3), true, &s);
+    /// let three = x.batch_norm2d(&gamma, &beta, &RunningStats::new(3), true).add(&s).relu();
+    /// assert_eq!(fused.value(), three.value());
+    /// ```
+    #[track_caller]
+    pub fn try_batch_norm2d_add_relu(
+        &self,
+        gamma: &Var<T>,
+        beta: &Var<T>,
+        stats: &RunningStats<T>,
+        training: bool,
+        shortcut: &Var<T>,
+    ) -> Result<Var<T>> {
+        let loc = Location::caller();
+        let op = "batch_norm2d_add_relu";
+        self.tape.check_same(op, &[shortcut], loc)?;
+        if shortcut.shape() != self.shape() {
+            return Err(Error::shape(
+                op,
+                &[self.shape(), shortcut.shape()],
+                "the shortcut must have the batch norm's shape (the sum does not broadcast)",
+                loc,
+            ));
+        }
+        let tail = Tail::AddRelu(slice(&shortcut.value));
+        let (y, mean, inv_std) =
+            self.batch_norm_values(op, gamma, beta, stats, training, tail, loc)?;
+        let op = Op::BatchNorm2dAddRelu {
+            training,
+            mean: Rc::new(mean),
+            inv_std: Rc::new(inv_std),
+        };
+        Ok(self.tape.record(op, &[self, gamma, beta, shortcut], y, loc))
+    }
+
+    /// `relu(batch_norm2d(x) + shortcut)` in one op; see
+    /// [`try_batch_norm2d_add_relu`](Var::try_batch_norm2d_add_relu).
+    ///
+    /// Panics with the error message of `try_batch_norm2d_add_relu`.
+    #[track_caller]
+    pub fn batch_norm2d_add_relu(
+        &self,
+        gamma: &Var<T>,
+        beta: &Var<T>,
+        stats: &RunningStats<T>,
+        training: bool,
+        shortcut: &Var<T>,
+    ) -> Var<T> {
+        crate::error::or_panic(
+            self.try_batch_norm2d_add_relu(gamma, beta, stats, training, shortcut),
+        )
     }
 
     /// Batch norm then relu; see [`try_batch_norm2d_relu`](Var::try_batch_norm2d_relu).
@@ -140,7 +229,7 @@ impl<T: Float> Var<T> {
         beta: &Var<T>,
         stats: &RunningStats<T>,
         training: bool,
-        relu: bool,
+        tail: Tail<'_, T>,
         loc: &'static Location<'static>,
     ) -> Result<(ArrayD<T>, Vec<T>, Vec<T>)> {
         self.tape.check_same(op, &[gamma, beta], loc)?;
@@ -215,7 +304,11 @@ impl<T: Float> Var<T> {
             &inv_std,
             slice(&gamma.value),
             slice(&beta.value),
-            relu,
+            match tail {
+                Tail::None => None,
+                Tail::Relu => Some(None),
+                Tail::AddRelu(s) => Some(Some(s)),
+            },
         );
         let y = ArrayD::from_shape_vec(self.value.raw_dim(), y).expect("one value per element");
         Ok((y, mean, inv_std))

@@ -149,9 +149,11 @@ pub fn channel_stats(x: &[f32], n: usize, c: usize, plane: usize) -> (Vec<f32>, 
 }
 
 /// Fast [`reference::batch_norm_apply`](crate::kernels::reference::batch_norm_apply):
-/// `y = x * scale + shift` with `scale = gamma inv_std`, `shift = beta - mean scale`; with
-/// `relu`, `y = relu(x * scale + shift)` in the same pass, the same numbers as
-/// [`Var::relu`](crate::Var::relu) on the batch norm's output.
+/// `y = x * scale + shift` with `scale = gamma inv_std`, `shift = beta - mean scale`. A
+/// `relu` tail works in the same pass: `Some(None)` gives `relu(x * scale + shift)`,
+/// `Some(Some(s))` gives `relu(x * scale + shift + s)`, the same numbers as
+/// [`Var::relu`](crate::Var::relu) and [`Var::add_relu`](crate::Var::add_relu) on the
+/// batch norm's output.
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_apply(
     x: &[f32],
@@ -160,7 +162,7 @@ pub fn batch_norm_apply(
     inv_std: &[f32],
     gamma: &[f32],
     beta: &[f32],
-    relu: bool,
+    relu: Option<Option<&[f32]>>,
 ) -> Vec<f32> {
     let coefficients: Vec<(f32, f32)> = (0..c)
         .map(|ch| {
@@ -171,11 +173,27 @@ pub fn batch_norm_apply(
     // SAFETY: `per_plane` hands every plane of `out` to the closure, which writes all of it.
     unsafe {
         written(x.len(), |out| {
-            per_plane((c, plane), [x, &[], &[]], out, |ch, xp, _, _, yp| {
+            let add = relu.flatten().unwrap_or(&[]);
+            per_plane((c, plane), [x, add, &[]], out, |ch, xp, sp, _, yp| {
                 let (scale, shift) = coefficients[ch];
-                for (yv, &xv) in yp.iter_mut().zip(xp) {
-                    let v = xv * scale + shift;
-                    yv.write(if relu { keep_if_positive(v, v) } else { v });
+                match relu {
+                    None => {
+                        for (yv, &xv) in yp.iter_mut().zip(xp) {
+                            yv.write(xv * scale + shift);
+                        }
+                    }
+                    Some(None) => {
+                        for (yv, &xv) in yp.iter_mut().zip(xp) {
+                            let v = xv * scale + shift;
+                            yv.write(keep_if_positive(v, v));
+                        }
+                    }
+                    Some(Some(_)) => {
+                        for ((yv, &xv), &sv) in yp.iter_mut().zip(xp).zip(sp) {
+                            let v = xv * scale + shift + sv;
+                            yv.write(keep_if_positive(v, v));
+                        }
+                    }
                 }
             })
         })
