@@ -206,7 +206,7 @@ pub fn batch_norm_apply<T: Float>(
     reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, &mut y);
     if let Some(add) = relu {
         if let Some(add) = add {
-            y.iter_mut().zip(add).for_each(|(v, &a)| *v = *v + a);
+            y.iter_mut().zip(add).for_each(|(v, &a)| *v += a);
         }
         // The same comparison as `Var::relu`.
         y.iter_mut()
