@@ -333,12 +333,20 @@ fn batch_norm_agrees(
     reference::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, &mut yr);
     close(
         "forward",
-        &fast::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, false),
+        &fast::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, None),
         &yr,
     )?;
     let relu_r: Vec<f32> = yr.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect();
-    let relu_f = fast::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, true);
+    let relu_f = fast::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, Some(None));
     close("forward with relu", &relu_f, &relu_r)?;
+    // relu(BN(x) + s), with dy as the shortcut s.
+    let add_r: Vec<f32> = yr
+        .iter()
+        .zip(dy)
+        .map(|(&v, &s)| if v + s > 0.0 { v + s } else { 0.0 })
+        .collect();
+    let add_f = fast::batch_norm_apply(x, dims, mean, inv_std, gamma, beta, Some(Some(dy)));
+    close("forward with add and relu", &add_f, &add_r)?;
     prop_assert!(
         relu_f.iter().all(|&v| v >= 0.0),
         "the fused relu left a negative value"
@@ -421,7 +429,15 @@ fn the_fast_gradients_are_the_same_bits_on_1_2_and_3_threads() {
                 let dims = (13, 8, 400);
                 let (dx, dgamma, dbeta) =
                     fast::batch_norm_backward(&xb, &dyb, None, dims, &mean, &inv, &[1.0; 8], true);
-                let y = fast::batch_norm_apply(&xb, dims, &mean, &inv, &[1.0; 8], &[0.0; 8], true);
+                let y = fast::batch_norm_apply(
+                    &xb,
+                    dims,
+                    &mean,
+                    &inv,
+                    &[1.0; 8],
+                    &[0.0; 8],
+                    Some(None),
+                );
                 let fused = fast::batch_norm_backward(
                     &xb,
                     &dyb,
