@@ -75,7 +75,7 @@ fn batch_norm_secs<T: Float>(n: usize, steps: usize) -> f64 {
                     .map(|v| T::one() / (*v + T::cast(1e-5)).sqrt())
                     .collect();
                 let y =
-                    kernels::batch_norm_apply(&x, (n, c, plane), &mean, &inv, &ones, &ones, false);
+                    kernels::batch_norm_apply(&x, (n, c, plane), &mean, &inv, &ones, &ones, None);
                 let back = kernels::batch_norm_backward(
                     &x,
                     &dy,
