@@ -203,14 +203,23 @@ fn zero_wrapped<T: Element>(
     }
 }
 
-/// `dst.copy_from_slice(src)` for a strip row: at the kernels' strip widths a copy of
-/// known length, a few vector moves instead of a call to `memmove`.
-fn copy_row<T: Element>(src: &[T], dst: &mut [T]) {
+/// `dst[..N] = src[..N]` as a copy of known length: a few vector moves. (A `match` on
+/// the length that calls `copy_from_slice` in each arm is merged back by the optimiser
+/// into one call to `memmove` of variable length, which costs more than the copy.)
+#[inline(always)]
+fn copy_n<T: Copy, const N: usize>(src: &[T], dst: &mut [T]) {
+    let s: &[T; N] = src[..N].try_into().expect("N long");
+    let d: &mut [T; N] = (&mut dst[..N]).try_into().expect("N long");
+    *d = *s;
+}
+
+/// `dst[..len] = src[..len]`, with the lengths of the kernels' strips and of a ResNet's
+/// channel runs copied by [`copy_n`].
+#[inline(always)]
+fn copy_row<T: Copy>(src: &[T], dst: &mut [T]) {
     match src.len() {
-        32 => dst[..32].copy_from_slice(<&[T; 32]>::try_from(src).expect("32 long")),
-        16 => dst[..16].copy_from_slice(<&[T; 16]>::try_from(src).expect("16 long")),
-        12 => dst[..12].copy_from_slice(<&[T; 12]>::try_from(src).expect("12 long")),
-        8 => dst[..8].copy_from_slice(<&[T; 8]>::try_from(src).expect("8 long")),
+        32 => copy_n::<T, 32>(src, dst),
+        16 => copy_n::<T, 16>(src, dst),
         n => dst[..n].copy_from_slice(src),
     }
 }
@@ -223,26 +232,13 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
         self.g.ho * self.g.wo
     }
     fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [T]) {
-        // Rows are taps r0..r0+kr, columns are pixels: tap by tap, so that each tap's
-        // plane and shift are found once, a row of each strip in turn.
-        let w = self.g.w;
-        for r in 0..kr {
-            let tap = self.tap(r0 + r);
-            let (plane, shift, lo, hi) = tap;
-            for t in 0..nc.div_ceil(nr) {
-                let i0 = c0 + t * nr;
-                let width = nr.min(c0 + nc - i0);
-                let row = &mut out[t * nr * kr + r * nr..][..nr];
-                let s0 = i0 as isize + shift;
-                if width == nr && s0 >= 0 && s0 as usize + nr <= plane.len() {
-                    // Inside the plane: one copy, then the wrapped columns.
-                    copy_row(&plane[s0 as usize..][..nr], row);
-                    zero_wrapped(row, (i0, nr), w, (lo, hi));
-                } else {
-                    tap_run(tap, w, (i0, width), row);
-                    row[width..].fill(T::zero());
-                }
-            }
+        // One copy of known length per strip row at the kernels' strip widths.
+        match nr {
+            32 => self.pack_rows::<32>(r0, kr, c0, nc, out),
+            16 => self.pack_rows::<16>(r0, kr, c0, nc, out),
+            12 => self.pack_rows::<12>(r0, kr, c0, nc, out),
+            8 => self.pack_rows::<8>(r0, kr, c0, nc, out),
+            _ => self.pack_rows_any(r0, kr, c0, nc, nr, out),
         }
     }
     fn pack_transposed(
@@ -269,6 +265,55 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
                         T::zero()
                     };
                 }
+            }
+        }
+    }
+}
+
+impl<T: Element> Im2colPanel<'_, T> {
+    /// [`Panel::pack`] for strips `NR` wide. Rows are taps `r0..r0+kr`, columns are pixels;
+    /// tap by tap, so that each tap's plane and shift are found once, a row of each strip in
+    /// turn. A row inside the plane is one copy of `NR` values and the zeros of its wrapped
+    /// columns.
+    fn pack_rows<const NR: usize>(
+        &self,
+        r0: usize,
+        kr: usize,
+        c0: usize,
+        nc: usize,
+        out: &mut [T],
+    ) {
+        let g = self.g;
+        let strips = nc.div_ceil(NR);
+        for r in 0..kr {
+            let tap = self.tap(r0 + r);
+            let (plane, shift, lo, hi) = tap;
+            for t in 0..strips {
+                let i0 = c0 + t * NR;
+                let width = NR.min(nc - t * NR);
+                let row = &mut out[t * NR * kr + r * NR..][..NR];
+                let s0 = i0 as isize + shift;
+                if width == NR && s0 >= 0 && s0 as usize + NR <= plane.len() {
+                    copy_n::<T, NR>(&plane[s0 as usize..], row);
+                    zero_wrapped(row, (i0, NR), g.w, (lo, hi));
+                } else {
+                    tap_run(tap, g.w, (i0, width), row);
+                    row[width..].fill(T::zero());
+                }
+            }
+        }
+    }
+
+    /// [`Panel::pack`] for any strip width.
+    fn pack_rows_any(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [T]) {
+        for r in 0..kr {
+            let tap = self.tap(r0 + r);
+            for t in 0..nc.div_ceil(nr) {
+                let i0 = c0 + t * nr;
+                let width = nr.min(c0 + nc - i0);
+                let row = &mut out[t * nr * kr + r * nr..][..nr];
+                tap_run(tap, self.g.w, (i0, width), row);
+                row[width..].fill(T::zero());
             }
         }
     }
@@ -473,6 +518,20 @@ pub fn conv2d_backward_input<T: Element>(dy: &[T], w: &[T], g: &Conv2dGeom, dx: 
         });
 }
 
+/// `xt[p, ci] = x[ci, p]`: one image from channels x pixels to pixels x channels, in
+/// blocks of 16 pixels so that the writes of a block stay in the L1 cache.
+fn transpose_to_pixels<T: Element>(x: &[T], cin: usize, plane: usize, xt: &mut [T]) {
+    for p0 in (0..plane).step_by(16) {
+        let len = 16.min(plane - p0);
+        let block = &mut xt[p0 * cin..(p0 + len) * cin];
+        for (ci, src) in x.chunks_exact(plane).enumerate() {
+            for (dp, &v) in src[p0..p0 + len].iter().enumerate() {
+                block[dp * cin + ci] = v;
+            }
+        }
+    }
+}
+
 /// How many partial weight gradients [`conv2d_backward_weight`] splits a batch into: fixed,
 /// so that the sum does not depend on the thread count (8 keeps two to eight cores busy).
 pub const DW_CHUNKS: usize = 8;
@@ -510,12 +569,7 @@ pub fn conv2d_backward_weight<T: Element>(x: &[T], dy: &[T], g: &Conv2dGeom, dw:
                 } else if hwc {
                     T::with_scratch(Scratch::Col, |xt| {
                         xt.resize(xn.len(), T::zero());
-                        let plane = g.h * g.w;
-                        for (ci, src) in xn.chunks_exact(plane).enumerate() {
-                            for (p, &v) in src.iter().enumerate() {
-                                xt[p * g.cin + ci] = v;
-                            }
-                        }
+                        transpose_to_pixels(xn, g.cin, g.h * g.w, xt);
                         gemm(&dyn_, &HwcColT { xt, g }, &mut acc, k, i > 0);
                     });
                 } else {
