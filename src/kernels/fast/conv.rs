@@ -332,18 +332,25 @@ struct HwcColT<'a, T> {
 }
 
 impl<T: Element> HwcColT<'_, T> {
+    /// The input pixel that output pixel `i` reads under tap `(ky, kx)`, if it is inside
+    /// the image (any stride and padding).
+    fn source(&self, i: usize, ky: usize, kx: usize) -> Option<usize> {
+        let g = self.g;
+        let (oy, ox) = (i / g.wo, i % g.wo);
+        let iy = (oy * g.stride + ky)
+            .checked_sub(g.pad)
+            .filter(|&y| y < g.h)?;
+        let ix = (ox * g.stride + kx)
+            .checked_sub(g.pad)
+            .filter(|&x| x < g.w)?;
+        Some(iy * g.w + ix)
+    }
+
     /// Element `(i, t)`: pixel `i` under tap `t = (ky kw + kx) cin + ci`.
     fn at(&self, i: usize, t: usize) -> T {
-        let g = self.g;
-        let (k, ci) = (t / g.cin, t % g.cin);
-        let (shift, lo, hi) = tap_shift(g, k / g.kw, k % g.kw);
-        let src = i as isize + shift;
-        let ox = i % g.w;
-        if src < 0 || src >= (g.h * g.w) as isize || ox < lo || ox >= hi {
-            T::zero()
-        } else {
-            self.xt[src as usize * g.cin + ci]
-        }
+        let (k, ci) = (t / self.g.cin, t % self.g.cin);
+        self.source(i, k / self.g.kw, k % self.g.kw)
+            .map_or(T::zero(), |p| self.xt[p * self.g.cin + ci])
     }
 }
 
@@ -356,7 +363,6 @@ impl<T: Element> Panel<T> for HwcColT<'_, T> {
     }
     fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [T]) {
         let g = self.g;
-        let hw = (g.h * g.w) as isize;
         for (t, strip) in out
             .chunks_exact_mut(nr * kr)
             .take(nc.div_ceil(nr))
@@ -364,26 +370,27 @@ impl<T: Element> Panel<T> for HwcColT<'_, T> {
         {
             let j0 = c0 + t * nr;
             let width = nr.min(c0 + nc - j0);
-            // The strip's columns as runs of channels under one tap: (first column, tap, first
-            // channel, length).
+            // The strip's columns as runs of channels under one tap: (first column, ky, kx,
+            // first channel, length).
             let mut runs = Vec::with_capacity(4);
             let mut j = 0;
             while j < width {
                 let (k, ci) = ((j0 + j) / g.cin, (j0 + j) % g.cin);
                 let len = (g.cin - ci).min(width - j);
-                runs.push((j, tap_shift(g, k / g.kw, k % g.kw), ci, len));
+                runs.push((j, k / g.kw, k % g.kw, ci, len));
                 j += len;
             }
             for (r, row) in strip.chunks_exact_mut(nr).enumerate() {
-                let i = r0 + r;
-                let ox = i % g.w;
-                for &(j, (shift, lo, hi), ci, len) in &runs {
-                    let src = i as isize + shift;
+                // The input position of tap (0, 0) for this output pixel, found once.
+                let (oy, ox) = ((r0 + r) / g.wo, (r0 + r) % g.wo);
+                let (y0, x0) = (oy * g.stride, ox * g.stride);
+                for &(j, ky, kx, ci, len) in &runs {
                     let dst = &mut row[j..j + len];
-                    if src < 0 || src >= hw || ox < lo || ox >= hi {
-                        dst.fill(T::zero());
+                    let (iy, ix) = ((y0 + ky).wrapping_sub(g.pad), (x0 + kx).wrapping_sub(g.pad));
+                    if iy < g.h && ix < g.w {
+                        copy_row(&self.xt[(iy * g.w + ix) * g.cin + ci..][..len], dst);
                     } else {
-                        copy_row(&self.xt[src as usize * g.cin + ci..][..len], dst);
+                        dst.fill(T::zero());
                     }
                 }
                 row[width..].fill(T::zero());
@@ -548,9 +555,9 @@ pub fn conv2d_backward_weight<T: Element>(x: &[T], dy: &[T], g: &Conv2dGeom, dw:
     let parts = DW_CHUNKS.clamp(1, g.n.max(1));
     let per = g.n.div_ceil(parts).max(1);
     let parts = g.n.div_ceil(per).max(1);
-    // Convs that read in place take the weight gradient in the tap order (ky, kx, ci)
-    // from each image transposed to pixels x channels (see `HwcColT`).
-    let hwc = reads_in_place(g) && !is_pointwise(g);
+    // Every conv but the pointwise one takes the weight gradient in the tap order
+    // (ky, kx, ci) from each image transposed to pixels x channels (see `HwcColT`).
+    let hwc = !is_pointwise(g) && g.cin >= 8;
     let partials: Vec<Vec<T>> = (0..parts)
         .into_par_iter()
         .map(|t| {
