@@ -367,8 +367,19 @@ fn batch_norm_agrees(
         let f = fast::batch_norm_backward(x, dy, mask, dims, mean, inv_std, gamma, training);
         let r = reference::batch_norm_backward(x, dy_r, dims, mean, inv_std, gamma, training);
         close_at(&format!("dx{what}"), &f.0, &r.0, terms)?;
-        close(&format!("dgamma{what}"), &f.1, &r.1)?;
-        close(&format!("dbeta{what}"), &f.2, &r.2)?;
+        // dgamma and dbeta are sums over a channel that can cancel to ~0: held to the size
+        // of the terms they summed.
+        let (mut sum_dy, mut sum_dy_xhat) = (0.0f32, 0.0f32);
+        for ch in 0..c {
+            let (mut a, mut b) = (0.0, 0.0);
+            for i in (0..x.len()).filter(|i| i / plane % c == ch) {
+                a += dy_r[i].abs();
+                b += (dy_r[i] * (x[i] - mean[ch]) * inv_std[ch]).abs();
+            }
+            (sum_dy, sum_dy_xhat) = (sum_dy.max(a), sum_dy_xhat.max(b));
+        }
+        close_at(&format!("dgamma{what}"), &f.1, &r.1, sum_dy_xhat)?;
+        close_at(&format!("dbeta{what}"), &f.2, &r.2, sum_dy)?;
     }
     Ok(())
 }

@@ -234,6 +234,11 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
     fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [T]) {
         // One copy of known length per strip row at the kernels' strip widths.
         match nr {
+            #[cfg(target_arch = "x86_64")]
+            32 if is_x86_feature_detected!("avx512f") => {
+                // SAFETY: the CPU has AVX-512 (checked just above).
+                unsafe { self.pack_rows_avx512(r0, kr, c0, nc, out) }
+            }
             32 => self.pack_rows::<32>(r0, kr, c0, nc, out),
             16 => self.pack_rows::<16>(r0, kr, c0, nc, out),
             12 => self.pack_rows::<12>(r0, kr, c0, nc, out),
@@ -275,6 +280,15 @@ impl<T: Element> Im2colPanel<'_, T> {
     /// tap by tap, so that each tap's plane and shift are found once, a row of each strip in
     /// turn. A row inside the plane is one copy of `NR` values and the zeros of its wrapped
     /// columns.
+    /// [`Im2colPanel::pack_rows`] for 32-wide strips compiled with AVX-512, so that a
+    /// row's copy is two 16-lane loads and stores (the AVX-512 kernel's strips are 32 wide).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pack_rows_avx512(&self, r0: usize, kr: usize, c0: usize, nc: usize, out: &mut [T]) {
+        self.pack_rows::<32>(r0, kr, c0, nc, out)
+    }
+
+    #[inline(always)]
     fn pack_rows<const NR: usize>(
         &self,
         r0: usize,
@@ -285,9 +299,24 @@ impl<T: Element> Im2colPanel<'_, T> {
     ) {
         let g = self.g;
         let strips = nc.div_ceil(NR);
+        // When every strip starts at a row boundary of the image (w divides NR and c0),
+        // a tap's wrapped columns sit at the same places in every strip: found once per kx,
+        // so that the loop below divides nothing.
+        let aligned = NR % g.w == 0 && c0 % g.w == 0;
+        let wrapped: Vec<Vec<usize>> = (0..if aligned { g.kw } else { 0 })
+            .map(|kx| {
+                let (_, lo, hi) = tap_shift(g, 0, kx);
+                (0..NR).filter(|q| !(lo..hi).contains(&(q % g.w))).collect()
+            })
+            .collect();
+        // The taps in order (ci, ky, kx), counted instead of divided.
+        let taps = g.kh * g.kw;
+        let (mut ci, mut k) = (r0 / taps, r0 % taps);
         for r in 0..kr {
-            let tap = self.tap(r0 + r);
-            let (plane, shift, lo, hi) = tap;
+            let (ky, kx) = (k / g.kw, k % g.kw);
+            let (shift, lo, hi) = tap_shift(g, ky, kx);
+            let plane = &self.x[ci * g.h * g.w..][..g.h * g.w];
+            let tap = (plane, shift, lo, hi);
             for t in 0..strips {
                 let i0 = c0 + t * NR;
                 let width = NR.min(nc - t * NR);
@@ -295,11 +324,21 @@ impl<T: Element> Im2colPanel<'_, T> {
                 let s0 = i0 as isize + shift;
                 if width == NR && s0 >= 0 && s0 as usize + NR <= plane.len() {
                     copy_n::<T, NR>(&plane[s0 as usize..], row);
-                    zero_wrapped(row, (i0, NR), g.w, (lo, hi));
+                    if aligned {
+                        for &q in &wrapped[kx] {
+                            row[q] = T::zero();
+                        }
+                    } else {
+                        zero_wrapped(row, (i0, NR), g.w, (lo, hi));
+                    }
                 } else {
                     tap_run(tap, g.w, (i0, width), row);
                     row[width..].fill(T::zero());
                 }
+            }
+            k += 1;
+            if k == taps {
+                (ci, k) = (ci + 1, 0);
             }
         }
     }
