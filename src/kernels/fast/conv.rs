@@ -302,7 +302,7 @@ impl<T: Element> Im2colPanel<'_, T> {
         // When every strip starts at a row boundary of the image (w divides NR and c0),
         // a tap's wrapped columns sit at the same places in every strip: found once per kx,
         // so that the loop below divides nothing.
-        let aligned = NR % g.w == 0 && c0 % g.w == 0;
+        let aligned = NR.is_multiple_of(g.w) && c0.is_multiple_of(g.w);
         let wrapped: Vec<Vec<usize>> = (0..if aligned { g.kw } else { 0 })
             .map(|kx| {
                 let (_, lo, hi) = tap_shift(g, 0, kx);
