@@ -358,7 +358,11 @@ pub(super) trait Kernel {
 
 const KC: usize = 384;
 const MC_STRIPS: usize = 16;
-const NC: usize = 2048;
+/// Columns of B packed at a time. A conv's B is one image's im2col (`k x h w`, 144 x 1024
+/// at 16 channels and 32 x 32): packing 512 columns at a time keeps the packed panel
+/// (288 KiB) in the L2 cache until the microkernel reads it back, where the whole image
+/// (576 KiB) left it; measured, the forward at that shape went from 4.3 to 3.6 ms.
+const NC: usize = 512;
 
 /// Where the blocked loop gets its packed A blocks from.
 pub(super) enum ASource<'a, E, P: Panel<E>> {
