@@ -129,6 +129,76 @@ fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
     t[t.len() / 2]
 }
 
+/// The machine's peak multiply-add rate on one thread, measured: a loop of independent
+/// fused multiply-adds on the widest vectors the CPU has (AVX-512, else AVX2+FMA), 2 FLOPs
+/// per lane each, with enough accumulators to cover the FMA units' latency. `None` off
+/// x86-64. Machines differ (an AMD Zen 4 runs AVX-512 at half an Intel Xeon's rate per
+/// core), so a kernel's share of the peak is only meaningful against this run's peak.
+pub fn fma_peak() -> Option<(f64, &'static str)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let iters = 20_000_000usize;
+        let (flops_per_iter, unit, run): (f64, _, fn(usize) -> f32) =
+            if is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512.
+                (16.0 * 16.0 * 2.0, "AVX-512", |n| unsafe {
+                    fma_loop_avx512(n)
+                })
+            } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has AVX2 and FMA.
+                (12.0 * 8.0 * 2.0, "AVX2+FMA", |n| unsafe {
+                    fma_loop_avx2(n)
+                })
+            } else {
+                return None;
+            };
+        black_box(run(iters / 10));
+        let secs = median_secs(3, || {
+            black_box(run(black_box(iters)));
+        });
+        Some((iters as f64 * flops_per_iter / secs / 1e9, unit))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
+}
+
+/// `n` rounds of 16 independent 16-lane FMAs.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fma_loop_avx512(n: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+    let mut acc = [_mm512_set1_ps(1.0); 16];
+    for _ in 0..n {
+        for v in &mut acc {
+            *v = _mm512_fmadd_ps(*v, a, b);
+        }
+    }
+    acc.iter().map(|&v| _mm512_reduce_add_ps(v)).sum()
+}
+
+/// `n` rounds of 12 independent 8-lane FMAs.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fma_loop_avx2(n: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let (a, b) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+    let mut acc = [_mm256_set1_ps(1.0); 12];
+    for _ in 0..n {
+        for v in &mut acc {
+            *v = _mm256_fmadd_ps(*v, a, b);
+        }
+    }
+    let mut lanes = [0f32; 8];
+    acc.iter()
+        .map(|&v| {
+            // SAFETY: `lanes` holds the 8 values the store writes.
+            unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+            lanes.iter().sum::<f32>()
+        })
+        .sum()
+}
+
 /// GFLOP/s of an `n x n x n` sgemm through ndarray's `dot` (matrixmultiply) on this thread:
 /// the machine's ceiling.
 pub fn sgemm_ceiling(n: usize) -> f64 {
@@ -240,10 +310,15 @@ pub fn print_conv_bench(n: usize, reps: usize) {
     println!(
         "ceiling: sgemm 1024^3 via ndarray dot (matrixmultiply), 1 thread = {ceiling1:.1} GFLOP/s, x {threads} threads = {ceiling:.1} GFLOP/s"
     );
-    println!(
-        "our sgemm 1024^3, 1 thread = {:.1} GFLOP/s",
-        sgemm_ours(1024)
-    );
+    let ours = sgemm_ours(1024);
+    match fma_peak() {
+        Some((peak, unit)) => println!(
+            "FMA peak, 1 thread ({unit}, measured now) = {peak:.1} GFLOP/s; our sgemm 1024^3, \
+             1 thread = {ours:.1} GFLOP/s = {:.0}% of it",
+            100.0 * ours / peak
+        ),
+        None => println!("our sgemm 1024^3, 1 thread = {ours:.1} GFLOP/s"),
+    }
     println!(
         "{:<18} {:>7} {:>8} {:>7} {:>7} {:>7} {:>7} {:>9} {:>7} {:>9} {:>8}",
         "shape",
