@@ -309,11 +309,7 @@ pub fn backward<T: Float>(
             training,
             mean,
             inv_std,
-        } => {
-            let mut grads = batch_norm_grads(&x[..3], g, Some(y), mean, inv_std, *training)?;
-            grads.push(want(3, &|| relu_mask(g, y)));
-            grads
-        }
+        } => batch_norm_grads(x, g, Some(y), mean, inv_std, *training)?,
         // y = relu(a + b):  da = g [y > 0],  db = g [y > 0]  (the mask from y: the sum is never kept)
         Op::AddRelu => {
             let g = relu_mask(g, y);
@@ -336,7 +332,8 @@ pub fn backward<T: Float>(
 
 /// Batch norm's gradients `[dx, dgamma, dbeta]` for the inputs `x = [x, gamma, beta]`,
 /// given `g = dE/dy` (the formula is above the `BatchNorm2d` arm); with `relu_y`, the
-/// fused ReLU's output, `g` is masked by `relu_y > 0` first.
+/// fused ReLU's output, `g` is masked by `relu_y > 0` first, and a fourth input (a fused
+/// shortcut sum) gets that masked gradient.
 fn batch_norm_grads<T: Float>(
     x: &[&ArrayD<T>],
     g: &ArrayD<T>,
@@ -347,7 +344,7 @@ fn batch_norm_grads<T: Float>(
 ) -> Gradients<T> {
     let s = x[0].shape();
     let dims = (s[0], s[1], s[2..].iter().product());
-    let (dx, dgamma, dbeta) = kernels::batch_norm_backward(
+    let (dx, dgamma, dbeta, masked) = kernels::batch_norm_backward(
         slice(x[0]),
         slice(g),
         relu_y.map(slice),
@@ -360,11 +357,16 @@ fn batch_norm_grads<T: Float>(
     let shaped = |v: Vec<T>, like: &ArrayD<T>| {
         ArrayD::from_shape_vec(like.raw_dim(), v).map_err(|e| e.to_string())
     };
-    Ok(vec![
+    let mut out = vec![
         Some(shaped(dx, x[0])?),
         Some(shaped(dgamma, x[1])?),
         Some(shaped(dbeta, x[2])?),
-    ])
+    ];
+    // A fused shortcut sum, the fourth input, gets the masked gradient itself.
+    if let (Some(s), Some(masked)) = (x.get(3), masked) {
+        out.push(Some(shaped(masked, s)?));
+    }
+    Ok(out)
 }
 
 /// `g` where the relu's output `y` is positive, 0 elsewhere: relu's backward read from its

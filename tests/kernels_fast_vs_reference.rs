@@ -380,6 +380,8 @@ fn batch_norm_agrees(
         }
         close_at(&format!("dgamma{what}"), &f.1, &r.1, sum_dy_xhat)?;
         close_at(&format!("dbeta{what}"), &f.2, &r.2, sum_dy)?;
+        // The masked gradient it returns for a fused shortcut: relu's rule, exactly.
+        prop_assert_eq!(f.3.as_deref(), mask.map(|_| dy_r), "masked dy{}", what);
     }
     Ok(())
 }
@@ -438,7 +440,7 @@ fn the_fast_gradients_are_the_same_bits_on_1_2_and_3_threads() {
                 let (mean, var) = fast::channel_stats(&xb, 13, 8, 400);
                 let inv: Vec<f32> = var.iter().map(|v| 1.0 / (v + 1e-5).sqrt()).collect();
                 let dims = (13, 8, 400);
-                let (dx, dgamma, dbeta) =
+                let (dx, dgamma, dbeta, _) =
                     fast::batch_norm_backward(&xb, &dyb, None, dims, &mean, &inv, &[1.0; 8], true);
                 let y = fast::batch_norm_apply(
                     &xb,

@@ -215,8 +215,9 @@ pub fn batch_norm_apply<T: Float>(
     y
 }
 
-/// Batch norm backward, `(dx, dgamma, dbeta)`, dispatched. `relu_y`, the output of a ReLU
-/// that followed the batch norm, masks `dy` first (`dy [y > 0]`).
+/// Batch norm backward, `(dx, dgamma, dbeta, masked)`, dispatched. `relu_y`, the output of a
+/// ReLU that followed the batch norm, masks `dy` first (`dy [y > 0]`), and `masked` is that
+/// masked gradient (`None` without `relu_y`).
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_backward<T: Float>(
     x: &[T],
@@ -227,7 +228,7 @@ pub fn batch_norm_backward<T: Float>(
     inv_std: &[T],
     gamma: &[T],
     training: bool,
-) -> (Vec<T>, Vec<T>, Vec<T>) {
+) -> (Vec<T>, Vec<T>, Vec<T>, Option<Vec<T>>) {
     let f32s = (
         T::as_f32(x),
         T::as_f32(dy),
@@ -237,18 +238,30 @@ pub fn batch_norm_backward<T: Float>(
     );
     let y32 = relu_y.map(T::as_f32);
     if let ((Some(x), Some(dy), Some(m), Some(s), Some(g)), None | Some(Some(_))) = (f32s, y32) {
-        let (dx, dg, db) = fast::batch_norm_backward(x, dy, y32.flatten(), dims, m, s, g, training);
-        return (from_f32s(dx), from_f32s(dg), from_f32s(db));
+        let (dx, dg, db, masked) =
+            fast::batch_norm_backward(x, dy, y32.flatten(), dims, m, s, g, training);
+        return (
+            from_f32s(dx),
+            from_f32s(dg),
+            from_f32s(db),
+            masked.map(from_f32s),
+        );
     }
     match relu_y {
-        None => reference::batch_norm_backward(x, dy, dims, mean, inv_std, gamma, training),
+        None => {
+            let (dx, dg, db) =
+                reference::batch_norm_backward(x, dy, dims, mean, inv_std, gamma, training);
+            (dx, dg, db, None)
+        }
         Some(y) => {
             let masked: Vec<T> = dy
                 .iter()
                 .zip(y)
                 .map(|(&d, &y)| if y > T::zero() { d } else { T::zero() })
                 .collect();
-            reference::batch_norm_backward(x, &masked, dims, mean, inv_std, gamma, training)
+            let (dx, dg, db) =
+                reference::batch_norm_backward(x, &masked, dims, mean, inv_std, gamma, training);
+            (dx, dg, db, Some(masked))
         }
     }
 }

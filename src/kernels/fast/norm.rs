@@ -52,17 +52,6 @@ fn keep_if_positive(v: f32, y: f32) -> f32 {
     f32::from_bits(v.to_bits() & 0u32.wrapping_sub((y > 0.0) as u32))
 }
 
-/// `(sum dy', sum dy' x)` over one plane with `dy' = dy [y > 0]`: [`sums`] for batch norm
-/// followed by a ReLU, whose mask comes from the ReLU's output `y`. The masked plane is
-/// written to `buf` (a plane's length, so it stays in the L1 cache) and summed by `sums`
-/// itself, so the sums are those of the unfused pair to the bit.
-fn masked_sums(dy: &[f32], x: &[f32], y: &[f32], buf: &mut [f32]) -> (f64, f64) {
-    for ((o, &d), &yv) in buf.iter_mut().zip(dy).zip(y) {
-        *o = keep_if_positive(d, yv);
-    }
-    sums(&buf[..dy.len()], Some(x))
-}
-
 /// Sum over one plane of `(x - mean)^2`, 16 lanes at a time.
 fn squared_deviation(x: &[f32], mean: f32) -> f64 {
     let mut s = [0f32; 16];
@@ -205,7 +194,8 @@ pub fn batch_norm_apply(
 /// formula `gamma inv_std / m (m dy - dbeta - xhat dgamma)` is `a dy + b x + c` per channel.
 ///
 /// `relu_y`, the output of a ReLU that followed the batch norm, masks `dy` first
-/// (`dy [y > 0]`, relu's rule), in the same passes.
+/// (`dy [y > 0]`, relu's rule): the masked gradient is written once, each plane's sums taken
+/// while it is in cache, and returned too (the gradient of a fused shortcut sum).
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_backward(
     x: &[f32],
@@ -216,22 +206,19 @@ pub fn batch_norm_backward(
     inv_std: &[f32],
     gamma: &[f32],
     training: bool,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
     let m = (n * plane) as f64;
+    let masked = relu_y.map(|y| masked_with_sums(dy, x, y, (c, plane)));
     let (dgamma, dbeta): (Vec<f32>, Vec<f32>) = per_channel(c, x.len(), |ch| {
-        let (sdy, sdyx) = match relu_y {
+        let (sdy, sdyx) = match &masked {
             None => planes(dy, n, c, plane, ch)
                 .zip(planes(x, n, c, plane, ch))
                 .map(|(d, xp)| sums(d, Some(xp)))
                 .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q)),
-            Some(y) => {
-                let mut buf = vec![0.0; plane];
-                planes(dy, n, c, plane, ch)
-                    .zip(planes(x, n, c, plane, ch))
-                    .zip(planes(y, n, c, plane, ch))
-                    .map(|((d, xp), yp)| masked_sums(d, xp, yp, &mut buf))
-                    .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q))
-            }
+            // The planes' sums in the same order, sample after sample.
+            Some((_, partial)) => (0..n)
+                .map(|i| partial[i * c + ch])
+                .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q)),
         };
         let dgamma = inv_std[ch] as f64 * (sdyx - mean[ch] as f64 * sdy);
         (dgamma as f32, sdy as f32)
@@ -250,23 +237,55 @@ pub fn batch_norm_backward(
             }
         })
         .collect();
-    let masks = relu_y.unwrap_or(&[]);
+    let g = masked.as_ref().map_or(dy, |(d, _)| &d[..]);
     // SAFETY: `per_plane` hands every plane of `out` to the closure, which writes all of it.
     let dx = unsafe {
         written(x.len(), |out| {
-            per_plane((c, plane), [dy, x, masks], out, |ch, dyp, xp, yp, dxp| {
+            per_plane((c, plane), [g, x, &[]], out, |ch, gp, xp, _, dxp| {
                 let (a, b, cc) = coefficients[ch];
-                if yp.is_empty() {
-                    for ((d, &g), &xv) in dxp.iter_mut().zip(dyp).zip(xp) {
-                        d.write(a * g + b * xv + cc);
-                    }
-                } else {
-                    for (((d, &g), &xv), &yv) in dxp.iter_mut().zip(dyp).zip(xp).zip(yp) {
-                        d.write(a * keep_if_positive(g, yv) + b * xv + cc);
-                    }
+                for ((d, &g), &xv) in dxp.iter_mut().zip(gp).zip(xp) {
+                    d.write(a * g + b * xv + cc);
                 }
             })
         })
     };
-    (dx, dgamma, dbeta)
+    (dx, dgamma, dbeta, masked.map(|(d, _)| d))
+}
+
+/// `dy [y > 0]`, and each plane's `(sum dy', sum dy' x)` by [`sums`] (in plane order,
+/// sample-major), from one pass: the planes in tasks of whole samples, as [`per_plane`].
+fn masked_with_sums(
+    dy: &[f32],
+    x: &[f32],
+    y: &[f32],
+    (c, plane): (usize, usize),
+) -> (Vec<f32>, Vec<(f64, f64)>) {
+    let plane = plane.max(1);
+    let mut partial = vec![(0.0, 0.0); dy.len() / plane];
+    let task_planes = CHUNK.div_ceil(c * plane).max(1) * c;
+    let run = |first: usize, out: &mut [MaybeUninit<f32>], part: &mut [(f64, f64)]| {
+        for (p, (o, s)) in out.chunks_mut(plane).zip(part).enumerate() {
+            let at = (first + p) * plane;
+            for (j, v) in o.iter_mut().enumerate() {
+                v.write(keep_if_positive(dy[at + j], y[at + j]));
+            }
+            // SAFETY: every element of `o` was written just above.
+            let o = unsafe { &*(o as *const [MaybeUninit<f32>] as *const [f32]) };
+            *s = sums(o, Some(&x[at..at + o.len()]));
+        }
+    };
+    // SAFETY: the tasks' chunks cover `out`, and `run` writes every plane of its chunk.
+    let masked = unsafe {
+        written(dy.len(), |out| {
+            if dy.len() <= task_planes * plane {
+                run(0, out, &mut partial);
+            } else {
+                out.par_chunks_mut(task_planes * plane)
+                    .zip(partial.par_chunks_mut(task_planes))
+                    .enumerate()
+                    .for_each(|(t, (o, part))| run(t * task_planes, o, part));
+            }
+        })
+    };
+    (masked, partial)
 }
