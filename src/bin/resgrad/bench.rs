@@ -373,18 +373,14 @@ pub fn peak_rss_mib() -> Option<f64> {
 /// Median seconds of a training step and of an inference pass of a CIFAR ResNet at batch
 /// `n`: forward, cross-entropy, backward, SGD (momentum 0.9, weight decay 1e-4).
 pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
-    use resgrad::models::ResNet;
-    use resgrad::nn::{Mode, Module, ShortcutOption};
-    use resgrad::train::optim::Sgd;
-    let model: ResNet = ResNet::cifar(depth, ShortcutOption::A);
-    let params = model.parameters();
-    let mut opt = Sgd::new(0.1).momentum(0.9).weight_decay(1e-4);
-    let x = ndarray::ArrayD::from_shape_vec(
-        ndarray::IxDyn(&[n, 3, 32, 32]),
-        filled(n * 3 * 32 * 32, 9),
-    )
-    .expect("shape");
-    let labels: Vec<usize> = (0..n).map(|i| (i * 7) % 10).collect();
+    use resgrad::nn::{Mode, Module};
+    let BenchNet {
+        model,
+        params,
+        mut opt,
+        x,
+        labels,
+    } = BenchNet::new(depth, n);
     let mut step = || {
         let grads = {
             let tape = Tape::new();
@@ -403,24 +399,47 @@ pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
     (train, infer)
 }
 
+/// What the training benchmarks run: a CIFAR ResNet (option A), its parameters, SGD with
+/// momentum 0.9 and weight decay 1e-4, one fixed batch of `n` images and their labels.
+struct BenchNet {
+    model: resgrad::models::ResNet,
+    params: Vec<resgrad::Param>,
+    opt: resgrad::train::optim::Sgd,
+    x: ArrayD<f32>,
+    labels: Vec<usize>,
+}
+
+impl BenchNet {
+    fn new(depth: usize, n: usize) -> Self {
+        use resgrad::nn::{Module, ShortcutOption};
+        let model = resgrad::models::ResNet::cifar(depth, ShortcutOption::A);
+        BenchNet {
+            params: model.parameters(),
+            model,
+            opt: resgrad::train::optim::Sgd::new(0.1)
+                .momentum(0.9)
+                .weight_decay(1e-4),
+            x: ArrayD::from_shape_vec(IxDyn(&[n, 3, 32, 32]), filled(n * 3 * 32 * 32, 9))
+                .expect("shape"),
+            labels: (0..n).map(|i| (i * 7) % 10).collect(),
+        }
+    }
+}
+
 /// Where one net's training step spends its time: the tape's op timings
 /// ([`Tape::time_ops`]) summed over `steps` steps after a warm-up, with the optimizer, the
 /// freeing of the tape and its gradients, and the whole step's wall time.
 pub fn print_op_profile(depth: usize, n: usize, steps: usize) -> Result<(), String> {
-    use resgrad::models::ResNet;
-    use resgrad::nn::{Mode, Module, ShortcutOption};
-    use resgrad::train::optim::Sgd;
+    use resgrad::nn::{Mode, Module};
     resgrad::models::cifar_blocks_per_stage(depth).map_err(|e| e.to_string())?;
     resgrad::train::tune_allocator();
-    let model: ResNet = ResNet::cifar(depth, ShortcutOption::A);
-    let params = model.parameters();
-    let mut opt = Sgd::new(0.1).momentum(0.9).weight_decay(1e-4);
-    let x = ndarray::ArrayD::from_shape_vec(
-        ndarray::IxDyn(&[n, 3, 32, 32]),
-        filled(n * 3 * 32 * 32, 9),
-    )
-    .expect("shape");
-    let labels: Vec<usize> = (0..n).map(|i| (i * 7) % 10).collect();
+    let BenchNet {
+        model,
+        params,
+        mut opt,
+        x,
+        labels,
+    } = BenchNet::new(depth, n);
     let mut ops = resgrad::OpTimes::default();
     let (mut optimizer, mut free, mut wall) = (0.0, 0.0, 0.0);
     for s in 0..=steps {

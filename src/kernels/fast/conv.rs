@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use super::gemm::{Element, Isa, MatRef, Panel, Scratch, gemm};
+use super::gemm::{Element, Isa, MatRef, Panel, Scratch, gemm, pack_transposed_by_element};
 use crate::kernels::Conv2dGeom;
 
 /// Whether the conv is a plain matrix product over channels (1x1, stride 1, no padding).
@@ -256,22 +256,7 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
         out: &mut [T],
     ) {
         // The conv uses this view as a B only; as an A it is read element by element.
-        for (s, strip) in out
-            .chunks_exact_mut(mr * kc)
-            .take(mc.div_ceil(mr))
-            .enumerate()
-        {
-            let i0 = r0 + s * mr;
-            for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
-                for (i, v) in col.iter_mut().enumerate() {
-                    *v = if i0 + i < r0 + mc {
-                        self.at(i0 + i, c0 + c)
-                    } else {
-                        T::zero()
-                    };
-                }
-            }
-        }
+        pack_transposed_by_element(|i, j| self.at(i, j), (r0, mc, c0, kc, mr), out);
     }
 }
 
@@ -446,22 +431,7 @@ impl<T: Element> Panel<T> for HwcColT<'_, T> {
         out: &mut [T],
     ) {
         // The conv uses this view as a B only; as an A it is read element by element.
-        for (s, strip) in out
-            .chunks_exact_mut(mr * kc)
-            .take(mc.div_ceil(mr))
-            .enumerate()
-        {
-            let i0 = r0 + s * mr;
-            for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
-                for (i, v) in col.iter_mut().enumerate() {
-                    *v = if i0 + i < r0 + mc {
-                        self.at(i0 + i, c0 + c)
-                    } else {
-                        T::zero()
-                    };
-                }
-            }
-        }
+        pack_transposed_by_element(|i, j| self.at(i, j), (r0, mc, c0, kc, mr), out);
     }
 }
 

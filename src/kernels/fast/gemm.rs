@@ -206,21 +206,27 @@ impl<E: Float> Panel<E> for MatRef<'_, E> {
         mr: usize,
         out: &mut [E],
     ) {
-        for (s, strip) in out
-            .chunks_exact_mut(mr * kc)
-            .take(mc.div_ceil(mr))
-            .enumerate()
-        {
-            let i0 = r0 + s * mr;
-            let h = mr.min(r0 + mc - i0);
-            for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
-                for (i, v) in col.iter_mut().enumerate() {
-                    *v = if i < h {
-                        self.at(i0 + i, c0 + c)
-                    } else {
-                        E::zero()
-                    };
-                }
+        pack_transposed_by_element(|i, j| self.at(i, j), (r0, mc, c0, kc, mr), out);
+    }
+}
+
+/// [`Panel::pack_transposed`] element by element, from `at(i, j)`, the panel's element:
+/// `out[s * mr * kc + c * mr + i] = at(r0 + s * mr + i, c0 + c)`, zero past `mc` rows.
+pub(super) fn pack_transposed_by_element<E: Float>(
+    at: impl Fn(usize, usize) -> E,
+    (r0, mc, c0, kc, mr): (usize, usize, usize, usize, usize),
+    out: &mut [E],
+) {
+    for (s, strip) in out
+        .chunks_exact_mut(mr * kc)
+        .take(mc.div_ceil(mr))
+        .enumerate()
+    {
+        let i0 = r0 + s * mr;
+        let h = mr.min(r0 + mc - i0);
+        for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
+            for (i, v) in col.iter_mut().enumerate() {
+                *v = if i < h { at(i0 + i, c0 + c) } else { E::zero() };
             }
         }
     }
