@@ -293,15 +293,19 @@ impl<T: Float> BasicBlock<T> {
 
     /// [`branch`](BasicBlock::branch), returning a layer's error instead of panicking.
     pub fn try_branch(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
+        Ok(scaled(
+            self.bn2.try_forward(&self.conv2_out(x, mode)?, mode)?,
+            self.branch_scale,
+        ))
+    }
+
+    /// `conv2(relu(bn1(conv1(x))))`: the branch up to its last norm.
+    fn conv2_out(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
         // relu(bn1(..)) as one op: bn1's output is never kept (relu alone without batch norm)
         let h = self
             .bn1
             .try_forward_relu(&self.conv1.try_forward(x, mode)?, mode)?;
-        Ok(scaled(
-            self.bn2
-                .try_forward(&self.conv2.try_forward(&h, mode)?, mode)?,
-            self.branch_scale,
-        ))
+        self.conv2.try_forward(&h, mode)
     }
 
     /// The branch's layers, named: `conv1`, `bn1`, `conv2`, `bn2` (the convs alone
@@ -327,10 +331,7 @@ impl<T: Float> Module<T> for BasicBlock<T> {
         {
             // relu(bn2(conv2(h)) + shortcut(x)) as one op: neither bn2's output nor the sum
             // is kept (the same values and gradients as the branch, then add_relu).
-            let h = self
-                .bn1
-                .try_forward_relu(&self.conv1.try_forward(x, mode)?, mode)?;
-            let c2 = self.conv2.try_forward(&h, mode)?;
+            let c2 = self.conv2_out(x, mode)?;
             let s = self
                 .shortcut
                 .try_apply(x, mode)?

@@ -1,5 +1,9 @@
-//! Fast convolution: im2col plus the blocked GEMM, one image per task, in parallel; for
-//! `f32` and `f64` alike (generic over [`Element`], which picks the microkernels).
+//! Fast convolution: the blocked GEMM on im2col, one image per task, in parallel; for
+//! `f32` and `f64` alike (generic over [`Element`], which picks the microkernels). Where a
+//! conv reads its image in place (stride 1, same width), the GEMM packs the im2col strips
+//! straight from the image ([`Im2colPanel`]); the weight gradient packs `col^T` from the
+//! image transposed to pixels x channels (`HwcColT`). `col` is written out only for the
+//! other convs.
 //!
 //! Every function here must equal its namesake in [`crate::kernels::reference`] up to
 //! summation order; `tests/kernels_fast_vs_reference.rs` holds them to it.
@@ -9,9 +13,9 @@
 //! - backward to the input, stride 1: the "full" convolution of `dy` with the weight
 //!   flipped in space and transposed in channels, padding `k - 1 - p`, run by the forward
 //!   kernel; other strides: `dcol = W^T . dy_n`, folded back by col2im.
-//! - backward to the weight: `dW = sum_n dy_n [Cout x HoWo] . col(x_n)^T`, summed per
-//!   thread over a fixed split of the batch, then across threads in order, so that the
-//!   result is the same bit for bit for a given thread count.
+//! - backward to the weight: `dW = sum_n dy_n [Cout x HoWo] . col(x_n)^T`, summed over a
+//!   fixed split of the batch into chunks, then across chunks in order, so that the result
+//!   is the same bit for bit for any thread count.
 
 use rayon::prelude::*;
 
