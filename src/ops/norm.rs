@@ -41,15 +41,22 @@ impl<T: Float> RunningStats<T> {
 }
 
 /// What follows the batch norm in its own pass.
-#[derive(Clone, Copy)]
-enum Tail<'a, T> {
+enum Tail<'a, T: Float> {
     /// Nothing: `batch_norm2d`.
     None,
     /// A relu: `batch_norm2d_relu`.
     Relu,
     /// A sum with this tensor, then a relu: `batch_norm2d_add_relu`.
-    AddRelu(&'a [T]),
+    AddRelu(&'a Var<T>),
 }
+
+// By hand: a derive would ask `T: Copy` of the element, where only references are copied.
+impl<T: Float> Clone for Tail<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Float> Copy for Tail<'_, T> {}
 
 impl<T: Float> Var<T> {
     /// Batch norm over `[N, C, H, W]` (or `[N, C]`) per channel, with affine `gamma` and
@@ -66,22 +73,13 @@ impl<T: Float> Var<T> {
         stats: &RunningStats<T>,
         training: bool,
     ) -> Result<Var<T>> {
-        let loc = Location::caller();
-        let (y, mean, inv_std) = self.batch_norm_values(
-            "batch_norm2d",
-            gamma,
-            beta,
-            stats,
+        let op = |training, mean, inv_std| Op::BatchNorm2d {
             training,
-            Tail::None,
-            loc,
-        )?;
-        let op = Op::BatchNorm2d {
-            training,
-            mean: Rc::new(mean),
-            inv_std: Rc::new(inv_std),
+            mean,
+            inv_std,
         };
-        Ok(self.tape.record(op, &[self, gamma, beta], y, loc))
+        let (name, loc) = ("batch_norm2d", Location::caller());
+        self.record_batch_norm(name, (gamma, beta), (stats, training), Tail::None, op, loc)
     }
 
     /// Batch norm then relu in one op, `relu(batch_norm2d(x))`: the same values as the
@@ -107,24 +105,15 @@ impl<T: Float> Var<T> {
         stats: &RunningStats<T>,
         training: bool,
     ) -> Result<Var<T>> {
-        let loc = Location::caller();
         // The ReLU in the batch norm's own pass, with the same comparison as `Var::relu`, so
         // the values are the pair's to the bit.
-        let (y, mean, inv_std) = self.batch_norm_values(
-            "batch_norm2d_relu",
-            gamma,
-            beta,
-            stats,
+        let op = |training, mean, inv_std| Op::BatchNorm2dRelu {
             training,
-            Tail::Relu,
-            loc,
-        )?;
-        let op = Op::BatchNorm2dRelu {
-            training,
-            mean: Rc::new(mean),
-            inv_std: Rc::new(inv_std),
+            mean,
+            inv_std,
         };
-        Ok(self.tape.record(op, &[self, gamma, beta], y, loc))
+        let (name, loc) = ("batch_norm2d_relu", Location::caller());
+        self.record_batch_norm(name, (gamma, beta), (stats, training), Tail::Relu, op, loc)
     }
 
     /// A residual block's tail in one op, `relu(batch_norm2d(x) + shortcut)`: the same
@@ -162,15 +151,13 @@ impl<T: Float> Var<T> {
                 loc,
             ));
         }
-        let tail = Tail::AddRelu(slice(&shortcut.value));
-        let (y, mean, inv_std) =
-            self.batch_norm_values(op, gamma, beta, stats, training, tail, loc)?;
-        let op = Op::BatchNorm2dAddRelu {
+        let make = |training, mean, inv_std| Op::BatchNorm2dAddRelu {
             training,
-            mean: Rc::new(mean),
-            inv_std: Rc::new(inv_std),
+            mean,
+            inv_std,
         };
-        Ok(self.tape.record(op, &[self, gamma, beta, shortcut], y, loc))
+        let tail = Tail::AddRelu(shortcut);
+        self.record_batch_norm(op, (gamma, beta), (stats, training), tail, make, loc)
     }
 
     /// `relu(batch_norm2d(x) + shortcut)` in one op; see
@@ -217,6 +204,27 @@ impl<T: Float> Var<T> {
         training: bool,
     ) -> Var<T> {
         crate::error::or_panic(self.try_batch_norm2d(gamma, beta, stats, training))
+    }
+
+    /// Batch norm with its `tail` (see [`Tail`]), recorded as the op `make` builds from the
+    /// mode and the statistics used; its inputs are `x`, gamma, beta and the tail's tensor.
+    fn record_batch_norm(
+        &self,
+        name: &str,
+        (gamma, beta): (&Var<T>, &Var<T>),
+        (stats, training): (&RunningStats<T>, bool),
+        tail: Tail<'_, T>,
+        make: impl FnOnce(bool, Rc<Vec<T>>, Rc<Vec<T>>) -> Op<T>,
+        loc: &'static Location<'static>,
+    ) -> Result<Var<T>> {
+        let (y, mean, inv_std) =
+            self.batch_norm_values(name, gamma, beta, stats, training, tail, loc)?;
+        let op = make(training, Rc::new(mean), Rc::new(inv_std));
+        let mut inputs = vec![self, gamma, beta];
+        if let Tail::AddRelu(s) = tail {
+            inputs.push(s);
+        }
+        Ok(self.tape.record(op, &inputs, y, loc))
     }
 
     /// Batch norm's output, mean and `inv_std` after checking the shapes, and in training
@@ -307,7 +315,7 @@ impl<T: Float> Var<T> {
             match tail {
                 Tail::None => None,
                 Tail::Relu => Some(None),
-                Tail::AddRelu(s) => Some(Some(s)),
+                Tail::AddRelu(s) => Some(Some(slice(&s.value))),
             },
         );
         let y = ArrayD::from_shape_vec(self.value.raw_dim(), y).expect("one value per element");
