@@ -152,8 +152,9 @@ impl Dataset {
     }
 
     /// The batches of one epoch, shuffled by `(seed, epoch)`; the last may be short.
-    /// With `augment`, each image is padded by 4 pixels, cropped back at a random offset
-    /// and flipped left-right half of the time (He et al. 2015 §4.2).
+    /// With `augment`, each image is padded with zeros by [`augment_padding`] pixels on
+    /// every side (4 at 32x32, as He et al. 2015 §4.2; 2 at 14x14 or 16x16), cropped back
+    /// at a random offset and flipped left-right half of the time.
     pub fn epoch(&self, batch: usize, seed: u64, epoch: u64, augment: bool) -> Vec<Batch> {
         let mut order: Vec<usize> = (0..self.len()).collect();
         let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch));
@@ -188,16 +189,17 @@ impl Dataset {
             match rng.as_deref_mut() {
                 None => dst.copy_from_slice(src),
                 Some(r) => {
-                    let (dy, dx) = (r.random_range(0..9usize), r.random_range(0..9usize));
+                    let p = augment_padding(h.max(w));
+                    let (dy, dx) = (r.random_range(0..2 * p + 1), r.random_range(0..2 * p + 1));
                     let flip = r.random_range(0..2u8) == 1;
                     for ch in 0..c {
                         for y in 0..h {
                             for x in 0..w {
                                 // Output (y, x) reads padded (y + dy, x + dx), i.e. input
-                                // (y + dy - 4, x' + dx - 4), zero outside.
+                                // (y + dy - p, x' + dx - p), zero outside.
                                 let xs = if flip { w - 1 - x } else { x };
                                 let (sy, sx) =
-                                    ((y + dy).wrapping_sub(4), (xs + dx).wrapping_sub(4));
+                                    ((y + dy).wrapping_sub(p), (xs + dx).wrapping_sub(p));
                                 dst[(ch * h + y) * w + x] = if sy < h && sx < w {
                                     src[(ch * h + sy) * w + sx]
                                 } else {
@@ -214,4 +216,12 @@ impl Dataset {
             labels: idx.iter().map(|&i| self.labels[i]).collect(),
         }
     }
+}
+
+/// The padding of the pad-and-crop augmentation for images of `size` pixels a side:
+/// `size / 8`, rounded to the nearest pixel and at least 1. The paper pads its 32x32
+/// CIFAR images by 4 (He et al. 2015 §4.2), an eighth of the side; the same share is 2
+/// pixels at 14x14 or 16x16 and 4 at 28x28.
+pub fn augment_padding(size: usize) -> usize {
+    ((size + 4) / 8).max(1)
 }

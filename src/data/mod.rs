@@ -8,7 +8,7 @@ mod files;
 mod source;
 mod synthetic;
 
-pub use dataset::{Batch, Dataset};
+pub use dataset::{Batch, Dataset, augment_padding};
 pub use files::{
     cifar10_dir, cifar10_file, cifar10_from_bytes, digits, digits_split, fashion_mnist,
     fashion_mnist_dir, idx_dir, idx_pair, idx_pair_from_bytes,

@@ -435,7 +435,9 @@ fn trained_run(
     let inputs = train_set.image_len();
     let spec = cfg.spec(kind, inputs, train_set.classes);
     let label = match kind {
-        NetKind::Residual => format!("resnet-{} ({} blocks)", cfg.depth(), cfg.blocks),
+        NetKind::Residual | NetKind::Detached => {
+            format!("{kind}-{} ({} blocks)", cfg.depth(), cfg.blocks)
+        }
         NetKind::Plain => format!("plain-{} ({} layers)", cfg.depth(), 2 * cfg.blocks),
     };
     let mut net = spec.try_build::<f32>()?;

@@ -141,7 +141,7 @@ impl MlpSpec {
             ));
         }
         let body = self.depth - ends;
-        if self.kind == NetKind::Residual && !body.is_multiple_of(2) {
+        if self.kind != NetKind::Plain && !body.is_multiple_of(2) {
             return bad(format!(
                 "a residual MLP's body is blocks of two layers, so it needs an even number of \
                  weight layers; depth {} leaves {body} (depth counts fc_in and the classifier \
@@ -149,14 +149,14 @@ impl MlpSpec {
                 self.depth
             ));
         }
-        if self.pre_activation && !(self.batch_norm && self.kind == NetKind::Residual) {
+        if self.pre_activation && !(self.batch_norm && self.kind != NetKind::Plain) {
             return bad(
                 "pre-activation moves batch norm before the weight layers of a residual block \
                  (He et al. 2016): it needs kind Residual and batch_norm true"
                     .into(),
             );
         }
-        if self.zero_init_residual && self.kind != NetKind::Residual {
+        if self.zero_init_residual && self.kind == NetKind::Plain {
             return bad(
                 "zero_init_residual sets the last layer of each residual branch to 0, so that \
                  the block starts as the identity; a plain net has no branch and no identity \
@@ -171,7 +171,7 @@ impl MlpSpec {
     /// [`build`](MlpSpec::build) gives when there is no input layer). Fails for a plain
     /// spec or a bad depth, naming the rule.
     pub fn try_blocks<T: Float>(&self) -> Result<Vec<ResidualMlpBlock<T>>> {
-        if self.kind != NetKind::Residual || self.inputs.is_some() {
+        if self.kind == NetKind::Plain || self.inputs.is_some() {
             return Err(Error::argument(
                 "MlpSpec::blocks",
                 "the blocks alone exist for a residual spec without an input layer; use build()",
@@ -199,6 +199,7 @@ impl MlpSpec {
                 let mut b = ResidualMlpBlock::<T>::new(self.width, self.block_norm(), self.init, r);
                 b.branch_scale = self.branch_scale;
                 b.shortcut_scale = self.shortcut_scale;
+                b.detach_shortcut = self.kind == NetKind::Detached;
                 if self.zero_init_residual {
                     b.fc2.weight.update(|w| w.fill(T::zero()));
                 }
@@ -280,7 +281,7 @@ impl MlpSpec {
                     s = s.push_named(&i.to_string(), layer.push_named("relu", Relu));
                 }
             }
-            NetKind::Residual => {
+            NetKind::Residual | NetKind::Detached => {
                 for (i, b) in self
                     .residual_blocks(body / 2, &mut r)
                     .into_iter()

@@ -28,15 +28,24 @@ use std::str::FromStr;
 use crate::error::{Error, Result};
 use crate::nn::{BasicBlock, Bottleneck, Module, ShortcutOption, StridePlacement, Summary, rng};
 
-/// Plain or residual: the two kinds of network the paper compares.
+/// Plain or residual: the two kinds of network the paper compares, and the causal
+/// control between them, the residual net whose shortcuts pass no gradient.
 ///
-/// Shown as `plain` and `resnet`; parsed from `plain`, `resnet` or `residual`, in any case.
+/// Shown as `plain`, `resnet` and `detached`; parsed from `plain`, `resnet` or `residual`,
+/// and `detached`, in any case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NetKind {
     /// Layers stacked with no shortcut.
     Plain,
     /// The same layers in residual blocks, `F(x) + x`.
     Residual,
+    /// The residual net with every shortcut detached: the same forward function,
+    /// `F(x) + x`, but no gradient flows back along the shortcuts ([`Var::detach`]), so
+    /// the gradient reaching each block's input is its branch's alone. The causal test of
+    /// whether the identity path's *gradient* is what trains a deep residual net.
+    ///
+    /// [`Var::detach`]: crate::Var::detach
+    Detached,
 }
 
 impl fmt::Display for NetKind {
@@ -44,6 +53,7 @@ impl fmt::Display for NetKind {
         f.write_str(match self {
             NetKind::Plain => "plain",
             NetKind::Residual => "resnet",
+            NetKind::Detached => "detached",
         })
     }
 }
@@ -55,8 +65,10 @@ impl FromStr for NetKind {
         match s.to_ascii_lowercase().as_str() {
             "plain" => Ok(NetKind::Plain),
             "resnet" | "residual" => Ok(NetKind::Residual),
+            "detached" => Ok(NetKind::Detached),
             _ => Err(format!(
-                "unknown net kind `{s}`; the kinds are plain and resnet (or residual)"
+                "unknown net kind `{s}`; the kinds are plain, resnet (or residual) and \
+                 detached (a resnet whose shortcuts pass no gradient)"
             )),
         }
     }

@@ -150,7 +150,8 @@ fn option_name(option: ShortcutOption) -> &'static str {
 pub struct CifarSpec {
     /// Weight layers, `6n + 2`: 20, 32, 44, 56, 110, 1202.
     pub depth: usize,
-    /// Plain (no shortcuts) or residual.
+    /// Plain (no shortcuts), residual, or residual with detached shortcuts (the same
+    /// function, no gradient along the shortcuts: [`NetKind::Detached`]).
     pub kind: NetKind,
     /// The shortcuts of a residual net (A, B or C, §4.1); a plain net has none and
     /// ignores this.
@@ -227,13 +228,13 @@ impl CifarSpec {
     fn block_shortcut(&self) -> Result<ShortcutOption> {
         match (self.kind, self.shortcut) {
             (NetKind::Plain, _) => Ok(ShortcutOption::None),
-            (NetKind::Residual, ShortcutOption::None) => Err(Error::argument(
+            (NetKind::Residual | NetKind::Detached, ShortcutOption::None) => Err(Error::argument(
                 "CifarSpec::build",
                 "a residual net needs shortcut A, B or C; for a net without shortcuts use \
                  kind NetKind::Plain (CifarSpec::plain)",
                 std::panic::Location::caller(),
             )),
-            (NetKind::Residual, option) => Ok(option),
+            (NetKind::Residual | NetKind::Detached, option) => Ok(option),
         }
     }
 
@@ -317,11 +318,13 @@ impl CifarSpec {
                     let mut block = PreActBlock::with_init(shape, shortcut, init, bn, rng);
                     block.branch_scale = self.branch_scale;
                     block.shortcut_scale = self.shortcut_scale;
+                    block.detach_shortcut = self.kind == NetKind::Detached;
                     Block::PreAct(block)
                 } else {
                     let mut block = BasicBlock::with_init(shape, shortcut, init, bn, rng);
                     block.branch_scale = self.branch_scale;
                     block.shortcut_scale = self.shortcut_scale;
+                    block.detach_shortcut = self.kind == NetKind::Detached;
                     Block::Basic(block)
                 });
                 cin = width;
@@ -332,6 +335,8 @@ impl CifarSpec {
             (NetKind::Plain, _) => "plain",
             (NetKind::Residual, true) => "preact-resnet",
             (NetKind::Residual, false) => "resnet",
+            (NetKind::Detached, true) => "detached-preact-resnet",
+            (NetKind::Detached, false) => "detached-resnet",
         };
         let norm = if bn { "" } else { ", no batch norm" };
         Ok(ResNet {

@@ -207,6 +207,11 @@ fn scaled<T: Float>(f: Var<T>, scale: f64) -> Var<T> {
     }
 }
 
+/// `s` cut off from the graph if `detach` ([`Var::detach`]), else `s`.
+fn detached<T: Float>(s: Var<T>, detach: bool) -> Var<T> {
+    if detach { s.detach() } else { s }
+}
+
 /// `relu(F(x) + lambda * shortcut(x))`, the addition and relu fused into one op
 /// ([`Var::try_add_relu`]) so that the sum is never kept; `relu(F(x))` for the plain block.
 fn add_shortcut_relu<T: Float>(
@@ -250,6 +255,10 @@ pub struct BasicBlock<T: Float = f32> {
     pub branch_scale: f64,
     /// A scale lambda on the shortcut (He et al. 2016 eq. 8); 1 by default.
     pub shortcut_scale: f64,
+    /// Detach the shortcut ([`Var::detach`]): the same output, but no gradient flows back
+    /// along the shortcut, only through the branch. False by default; the causal test of
+    /// [`NetKind::Detached`](crate::models::NetKind::Detached) sets it.
+    pub detach_shortcut: bool,
 }
 
 impl<T: Float> BasicBlock<T> {
@@ -282,6 +291,7 @@ impl<T: Float> BasicBlock<T> {
             shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, batch_norm, rng),
             branch_scale: 1.0,
             shortcut_scale: 1.0,
+            detach_shortcut: false,
         }
     }
 
@@ -336,11 +346,13 @@ impl<T: Float> Module<T> for BasicBlock<T> {
                 .shortcut
                 .try_apply(x, mode)?
                 .expect("not the plain block");
-            let s = scaled(s, self.shortcut_scale);
+            let s = scaled(detached(s, self.detach_shortcut), self.shortcut_scale);
             return bn2.try_forward_add_relu(&c2, &s, mode);
         }
         let f = self.try_branch(x, mode)?;
-        add_shortcut_relu(f, self.shortcut.try_apply(x, mode)?, self.shortcut_scale)
+        let s = self.shortcut.try_apply(x, mode)?;
+        let s = s.map(|s| detached(s, self.detach_shortcut));
+        add_shortcut_relu(f, s, self.shortcut_scale)
     }
     fn children(&self) -> Vec<(String, &dyn Module<T>)> {
         with_shortcut(self.branch_layers(), &self.shortcut)
@@ -477,6 +489,8 @@ pub struct PreActBlock<T: Float = f32> {
     pub branch_scale: f64,
     /// A scale lambda on the shortcut (He et al. 2016 eq. 8); 1 by default.
     pub shortcut_scale: f64,
+    /// Detach the shortcut, as [`BasicBlock::detach_shortcut`]; false by default.
+    pub detach_shortcut: bool,
 }
 
 impl<T: Float> PreActBlock<T> {
@@ -509,6 +523,7 @@ impl<T: Float> PreActBlock<T> {
             shortcut: Shortcut::for_option_init(option, (cin, cout, stride), init, batch_norm, rng),
             branch_scale: 1.0,
             shortcut_scale: 1.0,
+            detach_shortcut: false,
         }
     }
 
@@ -535,6 +550,7 @@ impl<T: Float> Module<T> for PreActBlock<T> {
             Shortcut::Identity => Some(x.clone()),
             other => other.try_apply(&pre, mode)?,
         };
+        let shortcut = shortcut.map(|s| detached(s, self.detach_shortcut));
         let h = self.conv1.try_forward(&pre, mode)?;
         let f = self
             .conv2
@@ -580,6 +596,9 @@ pub struct ResidualMlpBlock<T: Float = f32> {
     /// A scale lambda on the skip, `y = s F(x) + lambda x` (He et al. 2016 eq. 8); 1 by
     /// default. Ignored without the skip.
     pub shortcut_scale: f64,
+    /// Detach the skip, as [`BasicBlock::detach_shortcut`]: the same output, no gradient
+    /// along the skip. False by default.
+    pub detach_shortcut: bool,
 }
 
 impl<T: Float> ResidualMlpBlock<T> {
@@ -594,6 +613,7 @@ impl<T: Float> ResidualMlpBlock<T> {
             branch_scale: 1.0,
             skip: true,
             shortcut_scale: 1.0,
+            detach_shortcut: false,
         }
     }
 
@@ -633,7 +653,11 @@ impl<T: Float> Module<T> for ResidualMlpBlock<T> {
     fn try_forward(&self, x: &Var<T>, mode: Mode) -> Result<Var<T>> {
         let f = self.try_branch(x, mode)?;
         let y = if self.skip {
-            add_shortcut(f, Some(x.clone()), self.shortcut_scale)?
+            add_shortcut(
+                f,
+                Some(detached(x.clone(), self.detach_shortcut)),
+                self.shortcut_scale,
+            )?
         } else {
             f
         };

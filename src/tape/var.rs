@@ -73,6 +73,17 @@ impl<T: Float> Var<T> {
         }
     }
 
+    /// The same value, cut off from the graph: ops on it record it as a constant, so no
+    /// gradient flows back through it (PyTorch's `x.detach()`). The value is shared, not
+    /// copied.
+    ///
+    /// A residual block whose shortcut is `x.detach()` computes the same function as one
+    /// whose shortcut is `x`, but its backward pass has no identity term: the gradient that
+    /// reaches `x` is the branch's alone.
+    pub fn detach(&self) -> Var<T> {
+        Var::new(Rc::clone(&self.value), None, self.tape.clone())
+    }
+
     /// The node id on the tape, or `None` if it was made while not recording.
     pub fn id(&self) -> Option<NodeId> {
         self.node

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::optim::Schedule;
 use super::{EvalPoint, History, Run, TrainConfig, load_state, state, train_until};
 use crate::data::Dataset;
 use crate::error::Error;
@@ -69,10 +70,47 @@ pub struct DegradationConfig {
     pub seeds: Vec<u64>,
     /// The residual nets' shortcut option (conv only).
     pub shortcut: ShortcutOption,
-    /// Training settings (lr, steps, batch, warm-up through the schedule, ...).
+    /// The kinds of net to train at each depth and seed, in this order: plain and
+    /// residual by default; [`NetKind::Detached`] adds the causal control.
+    pub kinds: Vec<NetKind>,
+    /// Training settings (lr, steps, batch, schedule, augmentation, ...), the same for
+    /// every run but the seed and, for the deepest nets, the warm-up.
     pub train: TrainConfig,
+    /// A warm-up at a lower rate for the nets of at least a given depth (the paper's
+    /// ResNet-110), before [`TrainConfig::schedule`]; `None`: no warm-up.
+    pub warmup: Option<DeepWarmup>,
     /// Save each run's training state in a folder, and resume from it (`None`: no files).
     pub checkpoints: Option<Checkpoints>,
+}
+
+/// A warm-up for the deepest nets of a sweep: He et al. 2015 §4.2 train ResNet-110 at lr
+/// 0.01 "until the training error is below 80% (about 400 iterations)", then go back to
+/// 0.1, because 0.1 is "slightly too large to start converging" at that depth.
+///
+/// Nets of at least [`min_depth`](DeepWarmup::min_depth) layers train at
+/// [`lr`](DeepWarmup::lr) for the first [`steps`](DeepWarmup::steps) steps; the
+/// schedule's milestones keep their step numbers (the run's step, not the step after the
+/// warm-up). Shallower nets have no warm-up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeepWarmup {
+    /// The shallowest net that warms up (110 in the paper; 0: every net).
+    pub min_depth: usize,
+    /// Steps at the warm-up rate.
+    pub steps: usize,
+    /// The warm-up rate.
+    pub lr: f64,
+}
+
+impl DeepWarmup {
+    /// The paper's warm-up scaled to a run of `steps` steps: lr 0.01 for 400 of 64,000
+    /// iterations (0.625% of the run, at least 1 step), for nets of 110 layers or more.
+    pub fn paper(steps: usize) -> Self {
+        DeepWarmup {
+            min_depth: 110,
+            steps: ((steps as f64 * 400.0 / 64_000.0).round() as usize).max(1),
+            lr: 0.01,
+        }
+    }
 }
 
 /// Where a sweep saves its runs' training states, how often, and whether it resumes.
@@ -128,13 +166,42 @@ impl DegradationConfig {
             width: 64,
             seeds: vec![0],
             shortcut: ShortcutOption::A,
+            kinds: vec![NetKind::Plain, NetKind::Residual],
             train: TrainConfig {
                 steps: 1000,
                 eval_every: 100,
                 ..TrainConfig::default()
             },
+            warmup: None,
             checkpoints: None,
         }
+    }
+
+    /// The training settings of the nets of `depth` (seed and label aside):
+    /// [`train`](DegradationConfig::train), with the [`warmup`](DegradationConfig::warmup)
+    /// in front of its schedule if the net is deep enough. The warm-up keeps a multi-step
+    /// schedule's milestones at the same steps of the run.
+    pub fn train_config_for(&self, depth: usize) -> TrainConfig {
+        let mut tc = self.train.clone();
+        if let Some(w) = self.warmup.filter(|w| depth >= w.min_depth && w.steps > 0) {
+            // Warmup counts its inner schedule's steps from the end of the warm-up.
+            let then = match &tc.schedule {
+                Schedule::MultiStep { milestones, factor } => Schedule::MultiStep {
+                    milestones: milestones
+                        .iter()
+                        .map(|m| m.saturating_sub(w.steps))
+                        .collect(),
+                    factor: *factor,
+                },
+                other => other.clone(),
+            };
+            tc.schedule = Schedule::Warmup {
+                steps: w.steps,
+                warmup_lr: w.lr,
+                then: Box::new(then),
+            };
+        }
+        tc
     }
 }
 
@@ -142,9 +209,15 @@ impl DegradationConfig {
     /// One line saying what will run, e.g. for a log: how many nets, which, on what data.
     pub fn describe(&self, data: &Dataset) -> String {
         format!(
-            "{} nets ({}, width {}, depths {:?}, seeds {:?}) on {} ({} images), {} steps of {}, lr {}",
-            2 * self.depths.len() * self.seeds.len(),
+            "{} nets ({}, kinds {}, width {}, depths {:?}, seeds {:?}) on {} ({} images), {} \
+             steps of {}, lr {}, schedule {:?}{}, augmentation {}",
+            self.kinds.len() * self.depths.len() * self.seeds.len(),
             self.family,
+            self.kinds
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
             self.width,
             self.depths,
             self.seeds,
@@ -152,7 +225,20 @@ impl DegradationConfig {
             data.len(),
             self.train.steps,
             self.train.batch,
-            self.train.lr
+            self.train.lr,
+            self.train.schedule,
+            self.warmup.map_or(String::new(), |w| format!(
+                ", warm-up at lr {} for {} steps at depth {} and more",
+                w.lr, w.steps, w.min_depth
+            )),
+            if self.train.augment {
+                format!(
+                    "pad {} and crop, flip",
+                    crate::data::augment_padding(data.shape[1].max(data.shape[2]))
+                )
+            } else {
+                "off".into()
+            }
         )
     }
 
@@ -171,8 +257,28 @@ impl DegradationConfig {
                 location,
             ))
         };
-        if self.depths.is_empty() || self.seeds.is_empty() {
-            return bad("needs at least one depth and one seed".into());
+        if self.depths.is_empty() || self.seeds.is_empty() || self.kinds.is_empty() {
+            return bad("needs at least one depth, one seed and one kind of net".into());
+        }
+        for (what, repeated) in [
+            ("depth", first_repeat(&self.depths).map(|d| d.to_string())),
+            ("seed", first_repeat(&self.seeds).map(|d| d.to_string())),
+            ("kind", first_repeat(&self.kinds).map(|d| d.to_string())),
+        ] {
+            if let Some(value) = repeated {
+                return bad(format!(
+                    "the {what} {value} is given twice; each run would be trained twice with the \
+                     same result: give each {what} once"
+                ));
+            }
+        }
+        if let Some(w) = &self.warmup
+            && (!w.lr.is_finite() || w.lr < 0.0)
+        {
+            return bad(format!(
+                "the warm-up rate is {}; it must be a finite number, 0 or more (0.01 in the paper)",
+                w.lr
+            ));
         }
         if self.width == 0 {
             return bad(
@@ -207,6 +313,14 @@ impl DegradationConfig {
         }
         Ok(())
     }
+}
+
+/// The first value of `v` that appears again later, if any.
+fn first_repeat<T: PartialEq>(v: &[T]) -> Option<&T> {
+    v.iter()
+        .enumerate()
+        .find(|(i, x)| v[i + 1..].contains(x))
+        .map(|(_, x)| x)
 }
 
 /// One trained network.
@@ -266,7 +380,7 @@ fn mlp_spec(
     let hidden = depth.saturating_sub(2);
     let hidden = match kind {
         NetKind::Plain => hidden,
-        NetKind::Residual => hidden / 2 * 2,
+        NetKind::Residual | NetKind::Detached => hidden / 2 * 2,
     };
     MlpSpec {
         kind,
@@ -354,7 +468,7 @@ pub fn run_degradation_until(
     let mut runs = Vec::new();
     let [c, h, w] = train_set.shape;
     for (i, &(seed, depth, kind)) in order.iter().enumerate() {
-        let mut tc = cfg.train.clone();
+        let mut tc = cfg.train_config_for(depth);
         tc.seed = seed;
         tc.label = format!("{kind}-{depth} (seed {seed})");
         let target = until
@@ -391,7 +505,10 @@ pub fn run_degradation_until(
             Family::Conv => {
                 let spec = match kind {
                     NetKind::Plain => CifarSpec::plain(depth),
-                    NetKind::Residual => CifarSpec::resnet(depth, cfg.shortcut),
+                    NetKind::Residual | NetKind::Detached => CifarSpec {
+                        kind,
+                        ..CifarSpec::resnet(depth, cfg.shortcut)
+                    },
                 };
                 let model: ResNet = CifarSpec {
                     in_channels: c,
@@ -423,7 +540,7 @@ fn sweep_order(cfg: &DegradationConfig) -> Vec<(u64, usize, NetKind)> {
     let mut order = Vec::new();
     for &seed in &cfg.seeds {
         for &depth in &cfg.depths {
-            for kind in [NetKind::Plain, NetKind::Residual] {
+            for &kind in &cfg.kinds {
                 order.push((seed, depth, kind));
             }
         }
@@ -532,6 +649,7 @@ fn is_state_name(name: &str) -> bool {
         .and_then(|n| {
             n.strip_prefix("plain-")
                 .or_else(|| n.strip_prefix("resnet-"))
+                .or_else(|| n.strip_prefix("detached-"))
         })
         .and_then(|n| n.split_once("-seed"))
         .is_some_and(|(depth, seed)| digits(depth) && digits(seed))
@@ -591,11 +709,19 @@ fn run_settings(
     seed: u64,
     prints: &DataPrint,
 ) -> Vec<Setting> {
-    let t = &cfg.train;
+    let t = &cfg.train_config_for(depth);
     let (name, images, [c, h, w], classes, print) = &prints.train;
     let shortcut = match (cfg.family, kind) {
-        (Family::Conv, NetKind::Residual) => format!("{:?}", cfg.shortcut),
+        (Family::Conv, NetKind::Residual | NetKind::Detached) => format!("{:?}", cfg.shortcut),
         _ => "none".into(),
+    };
+    let augment = if t.augment {
+        format!(
+            "pad {} and crop, flip",
+            crate::data::augment_padding(*h.max(w))
+        )
+    } else {
+        "off".into()
     };
     let data = "--data, --data-dir, --subset, --half-size";
     let set = |name, flag, value: String| Setting { name, flag, value };
@@ -607,19 +733,29 @@ fn run_settings(
         set("width", "--width", cfg.width.to_string()),
         set("shortcut", "--shortcut", shortcut),
         set("steps", "--steps", t.steps.to_string()),
-        set("batch", "--batch", t.batch.to_string()),
-        set("lr", "--lr", t.lr.to_string()),
+        set("batch", "--batch, --recipe", t.batch.to_string()),
+        set("lr", "--lr, --recipe", t.lr.to_string()),
         set("momentum", "TrainConfig::momentum", t.momentum.to_string()),
         set(
             "weight_decay",
             "TrainConfig::weight_decay",
             t.weight_decay.to_string(),
         ),
-        set("schedule", "--warmup", format!("{:?}", t.schedule)),
-        set("augment", "TrainConfig::augment", t.augment.to_string()),
+        set(
+            "schedule",
+            "--milestones, --warmup, --recipe",
+            format!("{:?}", t.schedule),
+        ),
+        set("augment", "--augment, --recipe", augment),
         set("drop_last", "--keep-last", t.drop_last.to_string()),
         set("eval_every", "--eval-every", t.eval_every.to_string()),
         set("eval_images", "--eval-images", t.eval_images.to_string()),
+        set(
+            "final_eval_images",
+            "--final-eval-images",
+            t.final_eval_images
+                .map_or("as eval_images".into(), |n| n.to_string()),
+        ),
         set("data", "--data, --data-dir", name.clone()),
         set("training_images", "--subset", images.to_string()),
         set("image_shape", "--half-size", format!("{c}x{h}x{w}")),

@@ -7,7 +7,7 @@ pub mod optim;
 mod state;
 
 pub use degradation::{
-    Checkpoints, DegradationConfig, DegradationResult, Family, RunResult, TrainedNet,
+    Checkpoints, DeepWarmup, DegradationConfig, DegradationResult, Family, RunResult, TrainedNet,
     run_degradation, run_degradation_until, run_degradation_with,
 };
 pub use state::{load_state, load_state_bytes, save_state};
@@ -44,6 +44,12 @@ pub struct TrainConfig {
     pub eval_every: usize,
     /// At most this many images of each split for evaluation (0: all).
     pub eval_images: usize,
+    /// The last evaluation, at the end of the run, on at most this many images of each
+    /// split instead (0: all); `None`: [`eval_images`](TrainConfig::eval_images) as for
+    /// the others. The final errors are the ones compared, so they are worth more images:
+    /// on 10,000 images the sampling error of an error rate near 10% is 0.3 points, on
+    /// 1,000 about 0.9.
+    pub final_eval_images: Option<usize>,
     /// Shown in progress output.
     pub label: String,
     /// Drop the last incomplete batch of each epoch (true by default, as PyTorch's
@@ -91,7 +97,54 @@ impl TrainConfig {
                 self.weight_decay
             ));
         }
-        Ok(())
+        self.check_schedule(&self.schedule, location)
+    }
+
+    /// A multi-step schedule's milestones must rise strictly, each at most the run's
+    /// length, and its factor be finite and above 0; a warm-up's rate finite and not
+    /// negative. Inner schedules are checked too.
+    fn check_schedule(
+        &self,
+        schedule: &Schedule,
+        location: &'static std::panic::Location<'static>,
+    ) -> Result<()> {
+        let bad = |message: String| Err(Error::argument("TrainConfig::check", message, location));
+        match schedule {
+            Schedule::MultiStep { milestones, factor } => {
+                if let Some(w) = milestones.windows(2).find(|w| w[0] >= w[1]) {
+                    return bad(format!(
+                        "the milestones {milestones:?} must rise strictly, each step once \
+                         ({} then {}): sort them and drop repeats, e.g. 50% and 75% of the run",
+                        w[0], w[1]
+                    ));
+                }
+                if let Some(m) = milestones.iter().find(|&&m| m > self.steps) {
+                    return bad(format!(
+                        "the milestone at step {m} lies past the run's {} steps, so the rate \
+                         would never drop there: give milestones of at most {}",
+                        self.steps, self.steps
+                    ));
+                }
+                if !factor.is_finite() || *factor <= 0.0 {
+                    return bad(format!(
+                        "the multi-step factor is {factor}; it must be a finite number above 0 \
+                         (10 in the paper)"
+                    ));
+                }
+                Ok(())
+            }
+            Schedule::Warmup {
+                warmup_lr, then, ..
+            } => {
+                if !warmup_lr.is_finite() || *warmup_lr < 0.0 {
+                    return bad(format!(
+                        "the warm-up rate is {warmup_lr}; it must be a finite number, 0 or more"
+                    ));
+                }
+                self.check_schedule(then, location)
+            }
+            Schedule::Constant | Schedule::Cosine { .. } => Ok(()),
+        }
     }
 
     /// Optimizer steps in one epoch of `images` images: `images / batch` with
@@ -138,6 +191,7 @@ impl Default for TrainConfig {
             augment: false,
             eval_every: 100,
             eval_images: 2000,
+            final_eval_images: None,
             label: "training".into(),
             drop_last: true,
             detect_anomaly: false,
@@ -408,11 +462,15 @@ pub fn train_until(
             run.history.epochs.push((run.step / per_epoch, l, e));
         }
         if run.step.is_multiple_of(cfg.eval_every.max(1)) || run.step == cfg.steps {
+            let images = match cfg.final_eval_images {
+                Some(n) if run.step == cfg.steps => n,
+                _ => cfg.eval_images,
+            };
             let point = EvalPoint {
                 step: run.step,
-                train_error: try_evaluate(model, train, cfg.eval_images)?,
+                train_error: try_evaluate(model, train, images)?,
                 test_error: match test {
-                    Some(d) => try_evaluate(model, d, cfg.eval_images)?,
+                    Some(d) => try_evaluate(model, d, images)?,
                     None => f64::NAN,
                 },
             };

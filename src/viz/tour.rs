@@ -77,7 +77,7 @@ pub fn tour_config() -> DegradationConfig {
             eval_images: 500,
             ..TrainConfig::default()
         },
-        checkpoints: None,
+        ..DegradationConfig::mlp_probe()
     }
 }
 

@@ -10,12 +10,12 @@ mod workloads;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use args::{Bench, Degradation};
+use args::{Bench, Degradation, Milestones, Recipe};
 use clap::{Parser, Subcommand};
 use resgrad::data::load_splits;
 use resgrad::nn::{ShortcutOption, StridePlacement};
 use resgrad::train::optim::Schedule;
-use resgrad::train::{Checkpoints, DegradationConfig, Family, TrainConfig};
+use resgrad::train::{Checkpoints, DeepWarmup, DegradationConfig, Family, TrainConfig};
 use resgrad::viz;
 
 /// resgrad: reverse-mode autodiff and residual learning, built from scratch.
@@ -61,6 +61,23 @@ enum Command {
 }
 
 fn degradation(a: Degradation) -> Result<(), String> {
+    let paper = a.recipe == Some(Recipe::Paper);
+    let lr = a.lr.unwrap_or(if paper { 0.1 } else { 0.02 });
+    let milestones = match (&a.milestones, paper) {
+        (Some(m), _) => m.steps(a.steps)?,
+        (None, true) => Milestones::Fractions(vec![0.5, 0.75]).steps(a.steps)?,
+        (None, false) => Vec::new(),
+    };
+    let warmup = match (a.warmup, paper) {
+        (Some(0), _) => None,
+        (Some(steps), _) => Some(DeepWarmup {
+            min_depth: 0,
+            steps,
+            lr: lr / 10.0,
+        }),
+        (None, true) => Some(DeepWarmup::paper(a.steps)),
+        (None, false) => None,
+    };
     let cfg = DegradationConfig {
         family: a.family,
         width: a
@@ -69,24 +86,28 @@ fn degradation(a: Degradation) -> Result<(), String> {
         depths: a.depths,
         seeds: a.seeds,
         shortcut: a.shortcut,
+        kinds: a.kinds,
         train: TrainConfig {
             steps: a.steps,
-            batch: a.batch,
-            lr: a.lr,
-            schedule: match a.warmup {
-                0 => Schedule::Constant,
-                steps => Schedule::Warmup {
-                    steps,
-                    warmup_lr: a.lr / 10.0,
-                    then: Box::new(Schedule::Constant),
-                },
+            batch: a.batch.unwrap_or(128),
+            lr,
+            schedule: if milestones.is_empty() {
+                Schedule::Constant
+            } else {
+                Schedule::MultiStep {
+                    milestones,
+                    factor: 10.0,
+                }
             },
+            augment: a.augment || paper,
             eval_every: a.eval_every.unwrap_or((a.steps / 10).max(1)),
             eval_images: a.eval_images,
+            final_eval_images: Some(a.final_eval_images),
             drop_last: !a.keep_last,
             detect_anomaly: a.detect_anomaly,
             ..TrainConfig::default()
         },
+        warmup,
         checkpoints: a.checkpoint_dir.map(|dir| Checkpoints {
             dir,
             every: a.checkpoint_every.unwrap_or(0),
