@@ -62,6 +62,7 @@ pub mod nn;
 pub mod op;
 pub mod ops;
 pub mod playground;
+pub mod stats;
 mod tape;
 pub mod tensors;
 pub mod train;

@@ -38,6 +38,8 @@ fn mlp_sweep(checkpoints: Option<Checkpoints>) -> DegradationConfig {
             eval_images: 128,
             ..TrainConfig::default()
         },
+        kinds: vec![NetKind::Plain, NetKind::Residual],
+        warmup: None,
         checkpoints,
     }
 }
@@ -242,6 +244,8 @@ fn conv_sweep(dir: &Path, resume: bool) -> DegradationConfig {
             eval_images: 64,
             ..TrainConfig::default()
         },
+        kinds: vec![NetKind::Plain, NetKind::Residual],
+        warmup: None,
         checkpoints: Some(Checkpoints::new(dir, resume)),
     }
 }
@@ -299,8 +303,8 @@ fn a_resume_with_other_settings_is_refused_and_the_states_are_unchanged() {
     for part in [
         "plain-4-seed3.safetensors",
         "saved with other settings",
-        "lr: saved 0.05, given 0.1 (--lr)",
-        "batch: saved 16, given 8 (--batch)",
+        "lr: saved 0.05, given 0.1 (--lr, --recipe)",
+        "batch: saved 16, given 8 (--batch, --recipe)",
         "Resume with the settings it was started with",
         "another --checkpoint-dir",
     ] {
@@ -513,7 +517,7 @@ fn the_command_line_checkpoints_then_resumes_to_the_same_table() {
         "0.05",
     ]);
     assert!(
-        !ok && err.contains("lr: saved 0.02, given 0.05 (--lr)"),
+        !ok && err.contains("lr: saved 0.02, given 0.05 (--lr, --recipe)"),
         "{err}"
     );
     assert!(files(dir.join("ck").as_path()) == before);
@@ -555,4 +559,77 @@ fn the_report_of_a_resumed_sweep_counts_the_runs_own_times() {
         md.contains("1000 s of training in all") && md.contains("this command ran 5 s"),
         "{md}"
     );
+}
+
+/// The paper's recipe on the command line: `--help` shows the preset, bad milestones are
+/// refused with the rule, every recipe setting is recorded in the states and the report,
+/// and a resume with another one is refused, naming it.
+#[test]
+fn the_recipe_is_on_the_command_line_recorded_and_held_on_resume() {
+    let help = Command::new(env!("CARGO_BIN_EXE_resgrad"))
+        .args(["degradation", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    for part in [
+        "--recipe",
+        "lr 0.1, momentum 0.9, weight decay 1e-4, batch 128",
+        "at 50% and 75% of the run",
+        "--milestones",
+        "--augment",
+        "4 pixels at 32x32, 2 at 14x14",
+        "--kinds",
+        "--final-eval-images",
+    ] {
+        assert!(help.contains(part), "`{part}` missing from --help:\n{help}");
+    }
+    for (bad, says) in [
+        ("0.5,1.5", "the fraction 1.5 is outside (0, 1]"),
+        ("0.75,0.5", "the milestones must rise: 0.5 comes after 0.75"),
+        ("20,20", "the milestone 20 is given twice"),
+        ("0.5,30", "`30` is a step number among fractions"),
+        ("50", "step 50 lies past the run's 40 steps"),
+    ] {
+        let (ok, _, err) = resgrad(&["--milestones", bad]);
+        assert!(!ok && err.contains(says), "--milestones {bad}: {err}");
+    }
+
+    let dir = folder("recipe");
+    let s = |p: PathBuf| p.to_str().unwrap().to_string();
+    let (ck, out) = (s(dir.join("ck")), s(dir.join("out")));
+    let base = ["--checkpoint-dir", &ck, "--out", &out, "--depths", "4"];
+    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        [base, extra].concat()
+    }
+    let (ok, _, err) = resgrad(&with(&base, &["--milestones", "0.5", "--augment"]));
+    assert!(ok, "{err}");
+    let md = std::fs::read_to_string(dir.join("out").join("degradation.md")).unwrap();
+    assert!(
+        md.contains("schedule MultiStep { milestones: [20], factor: 10.0 }")
+            && md.contains("augmentation pad, crop and flip"),
+        "{md}"
+    );
+    let before = files(dir.join("ck").as_path());
+    for (extra, says) in [
+        (
+            &["--milestones", "0.75", "--augment"][..],
+            "schedule: saved MultiStep { milestones: [20], factor: 10.0 }, given MultiStep { \
+             milestones: [30], factor: 10.0 } (--milestones, --warmup, --recipe)",
+        ),
+        (
+            &["--milestones", "0.5"][..],
+            "augment: saved pad 1 and crop, flip, given off (--augment, --recipe)",
+        ),
+        (&["--recipe", "paper"][..], "lr: saved 0.02, given 0.1"),
+    ] {
+        let (ok, _, err) = resgrad(&with(&base, &[extra, &["--resume"]].concat()));
+        assert!(!ok && err.contains(says), "{extra:?}: {err}");
+    }
+    assert!(files(dir.join("ck").as_path()) == before);
+    let (ok, _, err) = resgrad(&with(
+        &base,
+        &["--milestones", "0.5", "--augment", "--resume"],
+    ));
+    assert!(ok, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

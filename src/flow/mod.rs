@@ -392,7 +392,7 @@ pub struct TrainedResponse {
 
 /// The degradation experiment with Fig. 7's instrument: runs
 /// [`run_degradation_with`](crate::train::run_degradation_with) and measures every trained
-/// conv net of the first seed on (at most) 256 training images, eval mode. MLPs get no
+/// conv net, of every seed, on (at most) 256 training images, eval mode. MLPs get no
 /// response (they have no 3x3 layers). Fails as the trainer fails (a diverged run, a
 /// refused setting).
 pub fn degradation_with_responses(
@@ -402,12 +402,9 @@ pub fn degradation_with_responses(
 ) -> crate::Result<(crate::train::DegradationResult, Vec<TrainedResponse>)> {
     use crate::train::TrainedNet;
     let probe = train_set.take(256).in_order(256).remove(0).images;
-    let first = cfg.seeds.first().copied();
     let mut responses = Vec::new();
     let result = crate::train::run_degradation_with(cfg, train_set, test, |run, net| {
-        if let TrainedNet::Conv(net) = net
-            && Some(run.seed) == first
-        {
+        if let TrainedNet::Conv(net) = net {
             responses.push(TrainedResponse {
                 net: run.label(),
                 seed: run.seed,

@@ -1096,6 +1096,20 @@ impl DegradationResult {
         s
     }
 
+    /// One row per run: `kind,depth,seed,seconds,images_per_second`, the run's own
+    /// training time (summed over the commands that trained it, when resumed) and rate.
+    pub fn times_csv(&self) -> String {
+        let mut s = String::from("kind,depth,seed,seconds,images_per_second\n");
+        for r in &self.runs {
+            let _ = writeln!(
+                s,
+                "{},{},{},{:.1},{:.1}",
+                r.kind, r.depth, r.seed, r.history.seconds, r.history.images_per_second
+            );
+        }
+        s
+    }
+
     /// A markdown table of the final errors.
     pub fn markdown(&self) -> String {
         let mut s = String::from(

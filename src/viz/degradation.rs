@@ -15,7 +15,8 @@ use crate::train::{DegradationConfig, DegradationResult, EvalPoint};
 pub struct DegradationReport {
     /// Every run's history.
     pub result: DegradationResult,
-    /// Fig. 7 on the trained conv nets of the first seed (empty for MLPs).
+    /// Fig. 7's instrument on every trained conv net, of every seed (empty for MLPs); the
+    /// figure draws the first seed's.
     pub responses: Vec<TrainedResponse>,
     /// [`DegradationResult::figure`], then [`response_figure`] if there are responses.
     pub figures: Vec<Figure>,
@@ -34,7 +35,14 @@ pub fn run(
     let start = crate::clock::Stopwatch::start();
     let (result, responses) = degradation_with_responses(cfg, train, test)?;
     let mut figures = vec![result.figure()];
-    figures.extend(response_figure(&responses));
+    // Fig. 7 draws the first seed's nets; every seed's are in `layer-responses.csv`.
+    let first = cfg.seeds.first().copied();
+    let drawn: Vec<TrainedResponse> = responses
+        .iter()
+        .filter(|r| Some(r.seed) == first)
+        .cloned()
+        .collect();
+    figures.extend(response_figure(&drawn));
     Ok(DegradationReport {
         result,
         responses,
@@ -50,23 +58,57 @@ impl DegradationReport {
     pub fn markdown(&self) -> String {
         let c = &self.result.config;
         let training: f64 = self.result.runs.iter().map(|r| r.history.seconds).sum();
+        let t = &c.train;
         format!(
             "# Degradation on {}\n\n{} nets, width {}, {} steps of batch {}, lr {}, {:.0} s of \
-             training in all (the sum of the runs' times; this command ran {:.0} s).\n\n{}",
+             training in all (the sum of the runs' times; this command ran {:.0} s).\n\n\
+             Settings: momentum {}, weight decay {}, schedule {:?}, warm-up {}, augmentation \
+             {}, shortcut {}, evaluations every {} steps on {} of each split, the last \
+             on {}.\n\n{}",
             self.result.dataset,
             c.family,
             c.width,
-            c.train.steps,
-            c.train.batch,
-            c.train.lr,
+            t.steps,
+            t.batch,
+            t.lr,
             training,
             self.seconds,
+            t.momentum,
+            t.weight_decay,
+            t.schedule,
+            c.warmup.map_or("none".into(), |w| format!(
+                "lr {} for {} steps at depth {} and more",
+                w.lr, w.steps, w.min_depth
+            )),
+            if t.augment {
+                "pad, crop and flip"
+            } else {
+                "off"
+            },
+            c.shortcut,
+            t.eval_every,
+            images(t.eval_images),
+            images(t.final_eval_images.unwrap_or(t.eval_images)),
             self.result.markdown()
         )
     }
 
+    /// `layer-responses.csv`: Fig. 7's instrument on every trained conv net, one row per
+    /// net, seed and 3x3 layer (`net,seed,layer,std`, layers counted from 1).
+    pub fn responses_csv(&self) -> String {
+        let mut s = String::from("net,seed,layer,std\n");
+        for r in &self.responses {
+            for (l, x) in r.std.iter().enumerate() {
+                let _ = writeln!(s, "{},{},{},{}", r.net, r.seed, l + 1, x);
+            }
+        }
+        s
+    }
+
     /// Writes the figures (SVG and CSV), `degradation-runs.csv` (every evaluation of every
-    /// run) and `degradation.md` into `dir`; returns the paths written.
+    /// run), `degradation-times.csv` (each run's own time), `degradation.md` and, for conv
+    /// nets, `layer-responses.csv` into `dir`;
+    /// returns the paths written.
     pub fn save(&self, dir: impl AsRef<Path>) -> std::io::Result<Vec<PathBuf>> {
         let dir = dir.as_ref();
         let mut written = Vec::new();
@@ -77,10 +119,15 @@ impl DegradationReport {
             }
             written.push(dir.join(format!("{}.csv", f.name)));
         }
-        for (name, text) in [
+        let mut files = vec![
             ("degradation-runs.csv", self.result.csv()),
+            ("degradation-times.csv", self.result.times_csv()),
             ("degradation.md", self.markdown()),
-        ] {
+        ];
+        if !self.responses.is_empty() {
+            files.push(("layer-responses.csv", self.responses_csv()));
+        }
+        for (name, text) in files {
             let path = dir.join(name);
             crate::io::write_atomic(&path, text.as_bytes())?;
             written.push(path);
@@ -287,4 +334,13 @@ pub fn response_figure(responses: &[TrainedResponse]) -> Option<Figure> {
         }
         .render("layer-response-std-trained")
     })
+}
+
+/// `at most N images`, or `every image` for 0.
+fn images(n: usize) -> String {
+    if n == 0 {
+        "every image".into()
+    } else {
+        format!("at most {n} images")
+    }
 }

@@ -19,6 +19,7 @@ pub mod heatmap;
 pub mod lesion;
 pub mod loglog;
 pub mod roofline;
+pub mod table6;
 pub mod tour;
 
 use std::fmt::Write as _;

@@ -55,6 +55,13 @@ enum Command {
         #[arg(long, conflicts_with = "model")]
         compare_blocks: bool,
     },
+    /// The Table 6 / Fig. 6 study's table, verdicts and figures, redrawn from the CSVs of
+    /// its runs (DIR/runs/*/; `bash scripts/table6` trains them). Trains nothing.
+    Table6 {
+        /// The study's folder.
+        #[arg(default_value = "docs/figures/table6")]
+        dir: PathBuf,
+    },
     /// Speed measurements (printed, never asserted).
     #[command(subcommand)]
     Bench(Bench),
@@ -141,6 +148,14 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("\nopen {} ({:.0} s)", tour.page.display(), tour.seconds);
         }
         Some(Command::Degradation(a)) => degradation(a)?,
+        Some(Command::Table6 { dir }) => {
+            let study = viz::table6::Study::load(&dir).map_err(|e| e.to_string())?;
+            let written = study.save(&dir).map_err(|e| io_error(&dir, e))?;
+            println!("{}", study.markdown());
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+        }
         Some(Command::Flow { out }) => {
             let figures = viz::flow::all_figures_with_progress();
             let n = figures.save(&out).map_err(|e| io_error(&out, e))?;
