@@ -57,6 +57,21 @@ pub struct StudyResponse {
     pub std: Vec<f64>,
 }
 
+/// The gradient at each block boundary of one net at initialisation, as
+/// [`resnet_flow`](crate::flow::resnet_flow) measures it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitGradient {
+    /// Plain, residual or detached.
+    pub kind: NetKind,
+    /// Depth.
+    pub depth: usize,
+    /// The seed of the weights (and of the random upstream gradient).
+    pub seed: u64,
+    /// `||dE/dx_l|| / ||dE/dx_L||` for `l = 0..=L`: the input of each block, then the
+    /// output of the last (1 there).
+    pub ratio: Vec<f64>,
+}
+
 /// A whole study: every run and every response, sorted by kind, depth and seed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Study {
@@ -64,6 +79,65 @@ pub struct Study {
     pub runs: Vec<StudyRun>,
     /// Fig. 7's responses of the trained conv nets.
     pub responses: Vec<StudyResponse>,
+    /// The gradient per block at initialisation (`init-gradients.csv`), if measured.
+    pub init: Vec<InitGradient>,
+}
+
+/// Measures the gradient per block at initialisation of the plain, residual and detached
+/// CIFAR nets of `width` and each of `depths`, for each seed, on the first 128 images of
+/// `data` (batch norm in training mode, as when training starts; `E = <G, x_L>` with
+/// `G ~ N(0, 1)`).
+pub fn measure_init_gradients(
+    data: &crate::data::Dataset,
+    width: usize,
+    depths: &[usize],
+    seeds: &[u64],
+) -> Result<Vec<InitGradient>> {
+    let images = data.take(128).in_order(128).remove(0).images;
+    let mut out = Vec::new();
+    for &depth in depths {
+        for kind in KINDS {
+            for &seed in seeds {
+                let net = crate::models::CifarSpec {
+                    kind,
+                    in_channels: data.shape[0],
+                    width,
+                    classes: data.classes,
+                    seed,
+                    ..crate::models::CifarSpec::resnet(depth, crate::nn::ShortcutOption::A)
+                }
+                .build::<f32>()?;
+                let flow = crate::flow::resnet_flow(&net, &images, seed);
+                let norms = flow.norms();
+                let top = norms[norms.len() - 1];
+                out.push(InitGradient {
+                    kind,
+                    depth,
+                    seed,
+                    ratio: norms.iter().map(|n| n / top).collect(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes [`init_gradients_csv`] to `dir/init-gradients.csv`, atomically; returns the path.
+pub fn save_init_gradients(dir: &Path, init: &[InitGradient]) -> std::io::Result<PathBuf> {
+    let path = dir.join("init-gradients.csv");
+    crate::io::write_atomic(&path, init_gradients_csv(init).as_bytes())?;
+    Ok(path)
+}
+
+/// `init-gradients.csv`: one row per net, seed and boundary (`kind,depth,seed,block,ratio`).
+pub fn init_gradients_csv(init: &[InitGradient]) -> String {
+    let mut s = String::from("kind,depth,seed,block,ratio\n");
+    for g in init {
+        for (l, r) in g.ratio.iter().enumerate() {
+            let _ = writeln!(s, "{},{},{},{},{}", g.kind, g.depth, g.seed, l, r);
+        }
+    }
+    s
 }
 
 /// A net of the study: `(kind, depth)`.
@@ -135,6 +209,29 @@ fn rows<'a>(path: &'a Path, text: &'a str, n: usize) -> impl Iterator<Item = Res
         })
 }
 
+/// The rows of `init-gradients.csv`.
+fn parse_init(path: &Path, text: &str) -> Result<Vec<InitGradient>> {
+    check_header(path, text, "kind,depth,seed,block,ratio")?;
+    let mut out: Vec<InitGradient> = Vec::new();
+    for row in rows(path, text, 5) {
+        let row = row?;
+        let kind = kind_field(path, &row, 0)?;
+        let depth = field(path, &row, 1, "depth")?;
+        let seed = field(path, &row, 2, "seed")?;
+        let ratio = field(path, &row, 4, "ratio")?;
+        match out.last_mut() {
+            Some(g) if (g.kind, g.depth, g.seed) == (kind, depth, seed) => g.ratio.push(ratio),
+            _ => out.push(InitGradient {
+                kind,
+                depth,
+                seed,
+                ratio: vec![ratio],
+            }),
+        }
+    }
+    Ok(out)
+}
+
 /// Parses field `what` of line `row` as `T`, naming the file on failure.
 fn field<T: std::str::FromStr>(path: &Path, row: &[&str], i: usize, what: &str) -> Result<T> {
     row[i].parse().map_err(|_| {
@@ -184,7 +281,12 @@ impl Study {
         let mut study = Study {
             runs: Vec::new(),
             responses: Vec::new(),
+            init: Vec::new(),
         };
+        let init_csv = dir.as_ref().join("init-gradients.csv");
+        if let Some(text) = read(&init_csv)? {
+            study.init = parse_init(&init_csv, &text)?;
+        }
         for f in folders {
             let runs_csv = f.join("degradation-runs.csv");
             let Some(text) = read(&runs_csv)? else {
@@ -774,10 +876,82 @@ impl Study {
         ))
     }
 
-    /// Every figure: Fig. 6, the causal control and Fig. 7 (those with data).
+    /// The gradient per block at initialisation of the plain, residual and detached nets,
+    /// one panel per depth: the geometric mean over seeds, the range shaded.
+    pub fn init_figure(&self) -> Option<Figure> {
+        let mut depths: Vec<usize> = self.init.iter().map(|g| g.depth).collect();
+        depths.dedup();
+        if depths.is_empty() {
+            return None;
+        }
+        let mut notes = Vec::new();
+        let charts: Vec<LineChart> = depths
+            .iter()
+            .map(|&d| {
+                let mut chart = LineChart {
+                    title: format!("depth {d}, at initialisation"),
+                    x_label: "block boundary l (0: the first block's input)".into(),
+                    y_label: "||dE/dx_l|| / ||dE/dx_L||".into(),
+                    log_y: true,
+                    x_integer: true,
+                    ..LineChart::default()
+                };
+                for (color, kind) in KINDS.into_iter().enumerate() {
+                    let gs: Vec<&InitGradient> = self
+                        .init
+                        .iter()
+                        .filter(|g| (g.kind, g.depth) == (kind, d))
+                        .collect();
+                    let n = gs.iter().map(|g| g.ratio.len()).min().unwrap_or(0);
+                    if n == 0 {
+                        continue;
+                    }
+                    let at = |l: usize| gs.iter().map(|g| g.ratio[l]).collect::<Vec<f64>>();
+                    let geo = |v: &[f64]| mean(&v.iter().map(|x| x.ln()).collect::<Vec<_>>()).exp();
+                    let lo = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    chart.series.push(Series::new(
+                        format!("{} ({} seeds)", net_name((kind, d)), gs.len()),
+                        (0..n).map(|l| (l as f64, geo(&at(l)))).collect(),
+                        color,
+                    ));
+                    if gs.len() > 1 {
+                        chart.bands.push(Band {
+                            points: (0..n).map(|l| (l as f64, lo(&at(l)), hi(&at(l)))).collect(),
+                            color,
+                        });
+                    }
+                    let input = at(0);
+                    notes.push(format!(
+                        "{}: {} to {}",
+                        net_name((kind, d)),
+                        sci(lo(&input)),
+                        sci(hi(&input))
+                    ));
+                }
+                chart
+            })
+            .collect();
+        Some(panels(
+            "table6-init-gradients",
+            "The gradient through the blocks at initialisation",
+            &charts,
+            &format!(
+                "The norm of dE/dx_l at each block boundary over the norm at the top, for a \
+                 random upstream gradient G at the last block (batch norm in training mode, \
+                 128 training images); the geometric mean over seeds, the range shaded. At \
+                 the first block's input the ratio runs over the seeds from: {}.",
+                notes.join("; ")
+            ),
+        ))
+    }
+
+    /// Every figure: Fig. 6, the causal control, the gradients at initialisation and
+    /// Fig. 7 (those with data).
     pub fn figures(&self) -> Vec<Figure> {
         let mut f = vec![self.fig6()];
         f.extend(self.causal_figure());
+        f.extend(self.init_figure());
         f.extend(self.fig7());
         f
     }
@@ -887,6 +1061,15 @@ fn mean_sd(v: &[f64]) -> String {
         format!("{:.2}%", mean(v))
     } else {
         format!("{:.2}% ± {:.2}", mean(v), sd(v))
+    }
+}
+
+/// `1.23e4`, or `0.456` between 0.01 and 1000.
+fn sci(x: f64) -> String {
+    if (0.01..1000.0).contains(&x.abs()) {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.2e}")
     }
 }
 
