@@ -99,3 +99,48 @@ fn schedules() {
     let cos = Schedule::Cosine { total: 100 };
     assert!((cos.lr(1.0, 50) - 0.5).abs() < 1e-12 && cos.lr(1.0, 100).abs() < 1e-12);
 }
+
+/// The paper's warm-up (He et al. 2015 §4.2) goes in front of the schedule of the deepest
+/// nets only, and the rate still drops at the milestones' own steps of the run.
+#[test]
+fn the_deep_warm_up_leaves_shallow_nets_alone_and_keeps_the_milestones() {
+    use resgrad::train::{DeepWarmup, DegradationConfig, TrainConfig};
+    let cfg = DegradationConfig {
+        train: TrainConfig {
+            steps: 64_000,
+            lr: 0.1,
+            schedule: Schedule::MultiStep {
+                milestones: vec![32_000, 48_000],
+                factor: 10.0,
+            },
+            ..TrainConfig::default()
+        },
+        warmup: Some(DeepWarmup::paper(64_000)),
+        ..DegradationConfig::mlp_probe()
+    };
+    assert_eq!(cfg.warmup.unwrap().steps, 400);
+    let lr = |depth: usize, t: usize| {
+        let tc = cfg.train_config_for(depth);
+        tc.schedule.lr(tc.lr, t)
+    };
+    for (t, shallow, deep) in [
+        (0, 0.1, 0.01),
+        (399, 0.1, 0.01),
+        (400, 0.1, 0.1),
+        (31_999, 0.1, 0.1),
+        (32_000, 0.01, 0.01),
+        (47_999, 0.01, 0.01),
+        (48_000, 0.001, 0.001),
+    ] {
+        assert!(
+            (lr(56, t) - shallow).abs() < 1e-12,
+            "depth 56, step {t}: {}",
+            lr(56, t)
+        );
+        assert!(
+            (lr(110, t) - deep).abs() < 1e-12,
+            "depth 110, step {t}: {}",
+            lr(110, t)
+        );
+    }
+}
