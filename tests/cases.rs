@@ -661,6 +661,24 @@ fn cases() -> Vec<Case> {
                 result(r, unchanged)
             },
         },
+        Case {
+            seen: "4.8",
+            input: "a gzipped IDX image file with one byte of one pixel flipped (stored blocks, so the stream still inflates)",
+            expect: Expect::Refused(&["corrupt or truncated gzip", "checksum"]),
+            unchanged: "the files",
+            run: |d| {
+                let mut images = {
+                    let mut e =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+                    e.write_all(&idx_images(5, 3, 4, 60)).unwrap();
+                    e.finish().unwrap()
+                };
+                // The last pixel: 8 bytes of trailer come after it.
+                let n = images.len();
+                images[n - 9] ^= 0x01;
+                load_pair(d, &images, &ten_labels(5))
+            },
+        },
         // 5. Flags and values.
         Case {
             seen: "5.1",
@@ -928,7 +946,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (1, "a last batch of one image", 4),
     (2, "divergence", 5),
     (3, "a folder that is not a data set", 4),
-    (4, "loader headers", 7),
+    (4, "loader headers", 8),
     (5, "flags and values", 7),
     (6, "training state", 6),
     (7, "saves", 2),
