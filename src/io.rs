@@ -1,4 +1,5 @@
-//! File writing that never leaves a partial file behind.
+//! Files: writing that never leaves a partial file behind, and reading only from
+//! regular files.
 
 use std::fs;
 use std::io::Write;
@@ -96,6 +97,44 @@ fn remove_stale_temporaries(path: &Path) {
         if pid != me && process_is_gone(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = fs::remove_file(entry.path());
         }
+    }
+}
+
+/// Refuses `path` unless it is a regular file (a symbolic link to one counts), looking
+/// at its type before anything opens it: opening a FIFO waits until something writes to
+/// it, and a device may never end. The error says what the path is and what to do.
+pub(crate) fn check_regular_file(path: &Path) -> Result<(), String> {
+    let meta = fs::metadata(path).map_err(|e| format!("could not read: {e}"))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(format!(
+        "it is {}, not a regular file; resgrad reads data and checkpoints only from regular \
+         files (opening a FIFO would wait for a writer, and a device may never end): give \
+         the path of a file",
+        kind_of(&meta.file_type())
+    ))
+}
+
+/// What a file that is not a regular file is, in words.
+fn kind_of(t: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else {
+        "something other than a file"
     }
 }
 

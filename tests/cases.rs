@@ -340,6 +340,85 @@ fn poisoned(dir: &Path, value: f32) -> Outcome {
     result(r, same("the model", before, snapshot(&fresh)))
 }
 
+/// Each loader that opens a file (IDX, CIFAR-10, checkpoint, training state, tensors)
+/// given a FIFO: each must refuse it, saying what it is. A loader that waits on the FIFO
+/// is let go after 10 s (a writer opens it and closes it, so the loader reads an empty
+/// file) and reported.
+fn fifo_loads(dir: &Path) -> Outcome {
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return refused(String::new(), Err("mkfifo failed".into()));
+    }
+    let labels = put(dir, "labels", &ten_labels(5));
+    type Load = Box<dyn FnOnce(&Path) -> Result<(), String> + Send>;
+    let loaders: Vec<(&str, Load)> = vec![
+        (
+            "data::idx_pair",
+            Box::new(move |p| {
+                data::idx_pair(p, &labels)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }),
+        ),
+        (
+            "data::cifar10_file",
+            Box::new(|p| data::cifar10_file(p).map(drop).map_err(|e| e.to_string())),
+        ),
+        (
+            "checkpoint::load",
+            Box::new(|p| checkpoint::load(&small_conv(1), p).map_err(|e| e.to_string())),
+        ),
+        (
+            "load_state",
+            Box::new(|p| {
+                let mut run = Run::new(&cfg(3, 8));
+                load_state(&small_conv(1), &mut run, p).map_err(|e| e.to_string())
+            }),
+        ),
+        (
+            "load_tensors",
+            Box::new(|p| {
+                resgrad::load_tensors::<f32>(p)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }),
+        ),
+    ];
+    let (mut ok, mut texts, mut problems) = (false, Vec::new(), Vec::new());
+    for (name, load) in loaders {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        let worker = std::thread::spawn(move || tx.send(load(&path)).unwrap());
+        let r = match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(r) => r,
+            Err(_) => {
+                problems.push(format!("{name} waited on the FIFO"));
+                drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+                rx.recv().unwrap()
+            }
+        };
+        worker.join().unwrap();
+        match r {
+            Ok(()) => ok = true,
+            Err(e) if !e.contains("not a regular file") => {
+                problems.push(format!("{name} did not say why: {e}"));
+                texts.push(e);
+            }
+            Err(e) => texts.push(e),
+        }
+    }
+    Outcome {
+        ok,
+        text: texts.join("\n"),
+        unchanged: if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        },
+    }
+}
+
 /// Six SGD steps of a small ResNet on `threads` threads: the losses' bits. With
 /// `resume = Some((at, later, dir))`, the run saves its state at step `at`, and a fresh
 /// model on a pool of `later` threads loads it and takes the remaining steps.
@@ -679,6 +758,13 @@ fn cases() -> Vec<Case> {
                 load_pair(d, &images, &ten_labels(5))
             },
         },
+        Case {
+            seen: "4.9",
+            input: "a FIFO given as the file to `data::idx_pair`, `data::cifar10_file`, `checkpoint::load`, `load_state` and `load_tensors`",
+            expect: Expect::Refused(&["a named pipe (FIFO)", "not a regular file"]),
+            unchanged: "no loader waits on it; each says what it is",
+            run: fifo_loads,
+        },
         // 5. Flags and values.
         Case {
             seen: "5.1",
@@ -946,7 +1032,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (1, "a last batch of one image", 4),
     (2, "divergence", 5),
     (3, "a folder that is not a data set", 4),
-    (4, "loader headers", 8),
+    (4, "loader headers", 9),
     (5, "flags and values", 7),
     (6, "training state", 6),
     (7, "saves", 2),

@@ -282,6 +282,25 @@ fn cifar10_binary_files_load_and_bad_ones_are_named() {
 }
 
 #[test]
+fn a_path_that_is_not_a_regular_file_is_refused_before_it_is_opened() {
+    let d = dir("not-a-file");
+    let labels = write(&d, "lab", &idx_labels(5));
+    let rule = "it is a folder, not a regular file";
+    bad(data::idx_pair(&d, &labels), &[rule]);
+    bad(data::cifar10_file(&d), &[rule]);
+    // A device that never ends: read whole, it would fill the memory.
+    #[cfg(unix)]
+    {
+        let zero = std::path::Path::new("/dev/zero");
+        bad(data::cifar10_file(zero), &["/dev/zero", "it is a device"]);
+        bad(
+            data::idx_pair(zero, &labels),
+            &["/dev/zero", "it is a device"],
+        );
+    }
+}
+
+#[test]
 fn the_embedded_digits_are_all_there() {
     let d = data::digits();
     assert_eq!((d.len(), d.shape, d.classes), (1797, [1, 8, 8], 10));

@@ -68,9 +68,11 @@ impl Content<'_> {
     }
 }
 
-/// A file's content as a [`Source`] (see [`open_maybe_gz`]).
+/// A file's content as a [`Source`] (see [`open_maybe_gz`]). A path that is not a
+/// regular file (a FIFO, a device, a folder) is refused before it is opened.
 fn open_file(path: &Path) -> Result<Source<'_>> {
     let io = |e: std::io::Error| Error::data(path, format!("could not read: {e}"));
+    crate::io::check_regular_file(path).map_err(|e| Error::data(path, e))?;
     let f = File::open(path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len();
     let (r, bound) = open_maybe_gz(BufReader::new(f), len, path)?;
@@ -306,7 +308,8 @@ fn idx_pair_from(name: &str, images: Source, labels: Source, scale: f32) -> Resu
 /// The files are read as [`idx_pair_from_bytes`] reads bytes (the same checks, the same
 /// errors), streamed: only what the header promises is read, after the header is checked,
 /// and nothing may follow it. A gzip file is read to the end of its stream, so that its
-/// checksum and length are checked.
+/// checksum and length are checked. A path that is not a regular file (a FIFO, a folder)
+/// is refused before it is opened.
 pub fn idx_pair(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> Result<Dataset> {
     let (ip, lp) = (images.as_ref(), labels.as_ref());
     if !lp.exists() {
@@ -530,9 +533,11 @@ pub fn digits_split() -> (Dataset, Dataset) {
 
 /// One CIFAR-10 binary file (`data_batch_N.bin`, `test_batch.bin`): records of one label
 /// byte and 3,072 pixel bytes (1,024 red, green, blue), pixels scaled to [0, 1]. Read as
-/// [`cifar10_from_bytes`] reads bytes, errors naming the file.
+/// [`cifar10_from_bytes`] reads bytes, errors naming the file. A path that is not a
+/// regular file (a FIFO, a folder) is refused before it is opened.
 pub fn cifar10_file(path: impl AsRef<Path>) -> Result<Dataset> {
     let path = path.as_ref();
+    crate::io::check_regular_file(path).map_err(|e| Error::data(path, e))?;
     let b = std::fs::read(path).map_err(|e| Error::data(path, format!("could not read: {e}")))?;
     let name = path
         .file_name()

@@ -66,8 +66,7 @@ pub(crate) fn save_state_with(
 /// parameter (the error lists the missing keys), of the wrong shape, or not finite.
 pub fn load_state(model: &dyn Module<f32>, run: &mut Run, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::checkpoint(path, format!("could not read: {e}")))?;
+    let bytes = tensors::read_bytes(path)?;
     load_state_from(model, run, &bytes, path)
 }
 
