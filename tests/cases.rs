@@ -331,13 +331,42 @@ fn set_f32(entries: &mut [Entry], name: &str, at: usize, value: f32) {
 
 /// A checkpoint of `small_conv` with `value` at `fc.bias[3]`, loaded into a fresh model.
 fn poisoned(dir: &Path, value: f32) -> Outcome {
+    load_changed_checkpoint(dir, |path| {
+        rewrite(path, true, |t| set_f32(t, "fc.bias", 3, value))
+    })
+}
+
+/// A checkpoint of `small_conv`, changed on disk by `change`, loaded into a fresh model.
+fn load_changed_checkpoint(dir: &Path, change: impl FnOnce(&Path)) -> Outcome {
     let path = dir.join("model.safetensors");
     checkpoint::save(&small_conv(1), &path).unwrap();
-    rewrite(&path, true, |t| set_f32(t, "fc.bias", 3, value));
+    change(&path);
     let fresh = small_conv(7);
     let before = snapshot(&fresh);
     let r = checkpoint::load(&fresh, &path);
     result(r, same("the model", before, snapshot(&fresh)))
+}
+
+/// Rewrites the JSON header of a safetensors file with `edit`, padding it with spaces to
+/// a multiple of 8 bytes as the format does; the data is kept.
+fn edit_header(path: &Path, edit: impl FnOnce(&str) -> String) {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let json = std::str::from_utf8(&bytes[8..8 + n]).unwrap().trim_end();
+    let mut new = edit(json).into_bytes();
+    new.resize(new.len().div_ceil(8) * 8, b' ');
+    let mut out = (new.len() as u64).to_le_bytes().to_vec();
+    out.extend(new);
+    out.extend(&bytes[8 + n..]);
+    std::fs::write(path, out).unwrap();
+}
+
+/// `json` with the entry of `key` in the top-level object written twice, one after the
+/// other, the same both times.
+fn key_twice(json: &str, key: &str) -> String {
+    let start = json.find(&format!("\"{key}\":")).unwrap();
+    let end = start + json[start..].find('}').unwrap() + 1;
+    format!("{},{}", &json[..end], &json[start..])
 }
 
 /// Each loader that opens a file (IDX, CIFAR-10, checkpoint, training state, tensors)
@@ -765,6 +794,13 @@ fn cases() -> Vec<Case> {
             unchanged: "no loader waits on it; each says what it is",
             run: fifo_loads,
         },
+        Case {
+            seen: "4.10",
+            input: "a checkpoint whose header names `fc.bias` twice (the same entry both times)",
+            expect: Expect::Refused(&["`fc.bias`", "twice"]),
+            unchanged: "the model",
+            run: |d| load_changed_checkpoint(d, |p| edit_header(p, |j| key_twice(j, "fc.bias"))),
+        },
         // 5. Flags and values.
         Case {
             seen: "5.1",
@@ -1032,7 +1068,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (1, "a last batch of one image", 4),
     (2, "divergence", 5),
     (3, "a folder that is not a data set", 4),
-    (4, "loader headers", 9),
+    (4, "loader headers", 10),
     (5, "flags and values", 7),
     (6, "training state", 6),
     (7, "saves", 2),
