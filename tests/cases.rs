@@ -329,6 +329,12 @@ fn set_f32(entries: &mut [Entry], name: &str, at: usize, value: f32) {
     e.3[4 * at..4 * at + 4].copy_from_slice(&value.to_le_bytes());
 }
 
+/// Puts `value` at element `at` of the i64 tensor `name`.
+fn set_i64(entries: &mut [Entry], name: &str, at: usize, value: i64) {
+    let e = entries.iter_mut().find(|e| e.0 == name).unwrap();
+    e.3[8 * at..8 * at + 8].copy_from_slice(&value.to_le_bytes());
+}
+
 /// A checkpoint of `small_conv` with `value` at `fc.bias[3]`, loaded into a fresh model.
 fn poisoned(dir: &Path, value: f32) -> Outcome {
     load_changed_checkpoint(dir, |path| {
@@ -955,6 +961,28 @@ fn cases() -> Vec<Case> {
                 }
             },
         },
+        Case {
+            seen: "6.7",
+            input: "a checkpoint with a running variance of -1 at `bn1.running_var[2]`",
+            expect: Expect::Refused(&["`bn1.running_var`", "-1", "index [2]", "never negative"]),
+            unchanged: "the model",
+            run: |d| {
+                load_changed_checkpoint(d, |p| {
+                    rewrite(p, true, |t| set_f32(t, "bn1.running_var", 2, -1.0))
+                })
+            },
+        },
+        Case {
+            seen: "6.8",
+            input: "a checkpoint with a batch count of -3 at `bn1.num_batches_tracked`",
+            expect: Expect::Refused(&["`bn1.num_batches_tracked`", "-3", "never negative"]),
+            unchanged: "the model",
+            run: |d| {
+                load_changed_checkpoint(d, |p| {
+                    rewrite(p, true, |t| set_i64(t, "bn1.num_batches_tracked", 0, -3))
+                })
+            },
+        },
         // 7. Saves.
         Case {
             seen: "7.1",
@@ -1070,7 +1098,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (3, "a folder that is not a data set", 4),
     (4, "loader headers", 10),
     (5, "flags and values", 7),
-    (6, "training state", 6),
+    (6, "training state", 8),
     (7, "saves", 2),
     (8, "two layouts under one set of keys", 2),
     (9, "a test that skips without saying so", 1),
