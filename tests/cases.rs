@@ -276,13 +276,19 @@ fn cfg(steps: usize, batch: usize) -> TrainConfig {
 /// A state file after 3 steps of SGD with momentum, rewritten by `edit` (a list of
 /// tensors by name; the metadata is kept), loaded into a fresh model and run.
 fn load_edited_state(dir: &Path, edit: impl FnOnce(&mut Vec<Entry>)) -> Outcome {
+    load_changed_state(dir, |path| rewrite(path, true, edit))
+}
+
+/// A state file after 3 steps of SGD with momentum (a run of 3 steps), changed on disk by
+/// `change`, loaded into a fresh model and run.
+fn load_changed_state(dir: &Path, change: impl FnOnce(&Path)) -> Outcome {
     let c = cfg(3, 8);
     let model = small_conv(1);
     let mut run = Run::new(&c);
     train_until(&model, &data::digits(), None, &c, &mut run, 3).unwrap();
     let path = dir.join("state.safetensors");
     save_state(&model, &run, &path).unwrap();
-    rewrite(&path, true, edit);
+    change(&path);
     let fresh = small_conv(7);
     let mut fresh_run = Run::new(&c);
     let before = snapshot(&fresh);
@@ -351,6 +357,17 @@ fn load_changed_checkpoint(dir: &Path, change: impl FnOnce(&Path)) -> Outcome {
     let before = snapshot(&fresh);
     let r = checkpoint::load(&fresh, &path);
     result(r, same("the model", before, snapshot(&fresh)))
+}
+
+/// Sets the metadata entry `key` of a safetensors file to `value`, keeping its tensors.
+fn set_metadata(path: &Path, key: &str, value: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut meta = header.metadata().clone().unwrap_or_default();
+    meta.insert(key.into(), value.into());
+    let views = file.tensors();
+    std::fs::write(path, safetensors::serialize(views, Some(meta)).unwrap()).unwrap();
 }
 
 /// Rewrites the JSON header of a safetensors file with `edit`, padding it with spaces to
@@ -983,6 +1000,30 @@ fn cases() -> Vec<Case> {
                 })
             },
         },
+        Case {
+            seen: "6.9",
+            input: "a training state of a 3-step run whose `step` is 2^64-1",
+            expect: Expect::Refused(&["`step`", "18446744073709551615", "3 steps"]),
+            unchanged: "the model, the step and the optimizer",
+            run: |d| load_changed_state(d, |p| set_metadata(p, "step", &u64::MAX.to_string())),
+        },
+        Case {
+            seen: "6.10",
+            input: "a training state with an extra key `optim.fc.weight.momentum_bufer` (misspelt)",
+            expect: Expect::Refused(&["`optim.fc.weight.momentum_bufer`", "optimizer"]),
+            unchanged: "the model, the step and the optimizer",
+            run: |d| {
+                load_edited_state(d, |t| {
+                    let mut e = t
+                        .iter()
+                        .find(|e| e.0 == "optim.fc.weight.momentum_buffer")
+                        .unwrap()
+                        .clone();
+                    e.0 = "optim.fc.weight.momentum_bufer".into();
+                    t.push(e);
+                })
+            },
+        },
         // 7. Saves.
         Case {
             seen: "7.1",
@@ -1098,7 +1139,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (3, "a folder that is not a data set", 4),
     (4, "loader headers", 10),
     (5, "flags and values", 7),
-    (6, "training state", 8),
+    (6, "training state", 10),
     (7, "saves", 2),
     (8, "two layouts under one set of keys", 2),
     (9, "a test that skips without saying so", 1),

@@ -366,18 +366,22 @@ pub struct Run {
     pub opt: Sgd<f32>,
     /// Steps done so far.
     pub step: usize,
+    /// The run's length in steps (`cfg.steps` of [`Run::new`]): a loaded state's step
+    /// must be at most this ([`load_state`]).
+    pub steps: usize,
     /// The history so far.
     pub history: History,
 }
 
 impl Run {
-    /// A fresh run with `cfg`'s optimizer settings.
+    /// A fresh run with `cfg`'s optimizer settings and length.
     pub fn new(cfg: &TrainConfig) -> Self {
         Run {
             opt: Sgd::new(cfg.lr)
                 .momentum(cfg.momentum)
                 .weight_decay(cfg.weight_decay),
             step: 0,
+            steps: cfg.steps,
             history: History::default(),
         }
     }
