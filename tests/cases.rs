@@ -892,6 +892,20 @@ fn cases() -> Vec<Case> {
             unchanged: "no output folder written",
             run: |d| degradation_mlp(d, &["--width", "100000", "--depths", "56"]),
         },
+        Case {
+            seen: "5.8",
+            input: "`degradation --eval-every 0`",
+            expect: Expect::Refused(&["eval_every is 0", "at least 1"]),
+            unchanged: "no output folder written",
+            run: |d| degradation_mlp(d, &["--steps", "4", "--eval-every", "0"]),
+        },
+        Case {
+            seen: "5.9",
+            input: "`degradation --seeds 0,0`",
+            expect: Expect::Refused(&["the seed 0 is given twice"]),
+            unchanged: "no output folder written",
+            run: |d| degradation_mlp(d, &["--steps", "4", "--seeds", "0,0"]),
+        },
         // 6. Training state.
         Case {
             seen: "6.1",
@@ -1138,7 +1152,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (2, "divergence", 5),
     (3, "a folder that is not a data set", 4),
     (4, "loader headers", 10),
-    (5, "flags and values", 7),
+    (5, "flags and values", 9),
     (6, "training state", 10),
     (7, "saves", 2),
     (8, "two layouts under one set of keys", 2),
