@@ -1,5 +1,5 @@
-//! Files: writing that never leaves a partial file behind, and reading only from
-//! regular files.
+//! Files: writing that never leaves a partial file behind, reading only from regular
+//! files, and output folders checked before the work.
 
 use std::fs;
 use std::io::Write;
@@ -138,6 +138,66 @@ fn kind_of(t: &fs::FileType) -> &'static str {
     }
 }
 
+/// Checks, before any work that would write there starts, that files can be written in
+/// the folder `dir`: creates it (and any missing parent), writes a small file there and
+/// removes it, then removes the folders it created, so that the check leaves nothing
+/// behind. A run that would lose hours of work to an unwritable output folder is refused
+/// at its start instead.
+///
+/// The error names the folder, what failed and the system's reason.
+///
+/// ```
+/// let dir = std::env::temp_dir().join("resgrad-doc-writable/figures");
+/// resgrad::check_writable_folder(&dir)?;
+/// assert!(!dir.exists()); // created for the check, and removed again
+/// let file = std::env::temp_dir().join("resgrad-doc-writable-file");
+/// std::fs::write(&file, "in the way")?;
+/// let e = resgrad::check_writable_folder(&file).unwrap_err();
+/// assert!(e.to_string().contains("it is a file, not a folder"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[track_caller]
+pub fn check_writable_folder(dir: impl AsRef<Path>) -> crate::Result<()> {
+    let dir = dir.as_ref();
+    let location = std::panic::Location::caller();
+    let refuse = |why: String| {
+        Err(crate::Error::argument(
+            "check_writable_folder",
+            format!(
+                "the folder `{}` cannot be written: {why}; nothing was started: choose a \
+                 folder you can write to",
+                dir.display()
+            ),
+            location,
+        ))
+    };
+    if fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return refuse("it is a file, not a folder (move the file away)".into());
+    }
+    // The folders the check creates, innermost first: removed again after it.
+    let created: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+        .collect();
+    let result = fs::create_dir_all(dir)
+        .map_err(|e| format!("it could not be created ({e})"))
+        .and_then(|()| {
+            let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+            let probe = dir.join(format!(".resgrad-probe{}.{n}", process_id()));
+            let written = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&probe)
+                .and_then(|mut f| f.write_all(b"probe"));
+            let _ = fs::remove_file(&probe);
+            written.map_err(|e| format!("a file could not be written in it ({e})"))
+        });
+    for d in created {
+        let _ = fs::remove_dir(d);
+    }
+    result.or_else(refuse)
+}
+
 /// `s` with `&`, `<`, `>` and `"` escaped, for text put inside HTML or SVG.
 pub(crate) fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -161,4 +221,38 @@ pub(crate) fn evcxr_show_text(text: &str, color: Option<&str>) {
         "text/html",
         &format!("<pre{style}>{}</pre>", escape_html(text)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("resgrad-io-{}-{name}", process_id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn a_writable_folder_is_checked_without_a_trace() {
+        let d = dir("writable");
+        check_writable_folder(d.join("a/b")).unwrap();
+        assert!(!d.exists(), "the check left the folders it created");
+        fs::create_dir_all(&d).unwrap();
+        check_writable_folder(&d).unwrap();
+        assert_eq!(
+            fs::read_dir(&d).unwrap().count(),
+            0,
+            "the check left its probe"
+        );
+        fs::write(d.join("f"), "a file").unwrap();
+        let e = check_writable_folder(d.join("f/out"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("f/out`") && e.contains("could not be created"),
+            "{e}"
+        );
+        let _ = fs::remove_dir_all(&d);
+    }
 }

@@ -135,13 +135,18 @@ fn same<T: PartialEq + std::fmt::Debug>(what: &str, before: T, after: T) -> Resu
 /// must be an exit with code 1 (an error), not 101 (a panic); a refused run must not
 /// write its output folder `{dir}/out`.
 fn cli(dir: &Path, args: &[&str]) -> Outcome {
+    cli_in(dir, dir, args)
+}
+
+/// [`cli`], run in the folder `cwd`.
+fn cli_in(dir: &Path, cwd: &Path, args: &[&str]) -> Outcome {
     let d = dir.to_str().unwrap();
     let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", d)).collect();
     let out = Command::new(env!("CARGO_BIN_EXE_resgrad"))
         .args(&args)
         .env("RESGRAD_QUIET", "1")
         .env("RESGRAD_DATA", dir.join("no-fashion-here"))
-        .current_dir(dir)
+        .current_dir(cwd)
         .output()
         .unwrap();
     let code = out.status.code();
@@ -469,6 +474,11 @@ fn fifo_loads(dir: &Path) -> Outcome {
             Err(problems.join("; "))
         },
     }
+}
+
+/// A regular file where an output folder's parent should be: a folder no one can create.
+fn blocked_folder(dir: &Path) -> PathBuf {
+    put(dir, "file", b"not a folder").join("out")
 }
 
 /// Six SGD steps of a small ResNet on `threads` threads: the losses' bits. With
@@ -1101,6 +1111,78 @@ fn cases() -> Vec<Case> {
                 result(r, unchanged)
             },
         },
+        Case {
+            seen: "7.3",
+            input: "`degradation --out F/out`, F a file (a folder no one can write)",
+            expect: Expect::Refused(&["--out", "cannot be written", "Not a directory"]),
+            unchanged: "nothing trained or loaded before the refusal",
+            run: |d| {
+                let out = blocked_folder(d);
+                let mut o = cli(
+                    d,
+                    &[
+                        "degradation",
+                        "--data",
+                        "digits",
+                        "--family",
+                        "mlp",
+                        "--depths",
+                        "4",
+                        "--steps",
+                        "4",
+                        "--out",
+                        out.to_str().unwrap(),
+                    ],
+                );
+                if o.text.contains("data: ") {
+                    o.unchanged = o.unchanged.and(Err("the data was loaded first".into()));
+                }
+                o
+            },
+        },
+        Case {
+            seen: "7.4",
+            input: "`flow --out F/out`, F a file",
+            expect: Expect::Refused(&["--out", "cannot be written", "Not a directory"]),
+            unchanged: "no figure computed before the refusal",
+            run: |d| {
+                let out = blocked_folder(d);
+                let start = std::time::Instant::now();
+                let mut o = cli(d, &["flow", "--out", out.to_str().unwrap()]);
+                if start.elapsed().as_secs() >= 5 {
+                    o.unchanged = o.unchanged.and(Err(format!(
+                        "refused after {:.0} s: the figures were computed first",
+                        start.elapsed().as_secs_f64()
+                    )));
+                }
+                o
+            },
+        },
+        Case {
+            seen: "7.5",
+            input: "`resgrad` (the tour) in a folder where `out` is a file",
+            expect: Expect::Refused(&["`out`", "cannot be written", "a file"]),
+            unchanged: "the file `out`; nothing computed before the refusal",
+            run: |d| {
+                let here = d.join("here");
+                std::fs::create_dir_all(&here).unwrap();
+                put(&here, "out", b"a file in the way");
+                let start = std::time::Instant::now();
+                let mut o = cli_in(d, &here, &[]);
+                let secs = start.elapsed().as_secs_f64();
+                o.unchanged = o.unchanged.and(same(
+                    "the file `out`",
+                    &b"a file in the way"[..],
+                    &std::fs::read(here.join("out")).unwrap_or_default()[..],
+                ));
+                if secs >= 5.0 {
+                    o.unchanged = o.unchanged.and(Err(format!(
+                        "refused after {secs:.0} s: the tour ran first"
+                    )));
+                }
+                o
+            },
+        },
         // 8. Two layouts under one set of keys.
         Case {
             seen: "8.1",
@@ -1154,7 +1236,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (4, "loader headers", 10),
     (5, "flags and values", 9),
     (6, "training state", 10),
-    (7, "saves", 2),
+    (7, "saves", 5),
     (8, "two layouts under one set of keys", 2),
     (9, "a test that skips without saying so", 1),
 ];
