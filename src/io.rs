@@ -1,5 +1,5 @@
 //! Files: writing that never leaves a partial file behind, reading only from regular
-//! files, and output folders checked before the work.
+//! files, output folders checked before the work, and a lock on a folder.
 
 use std::fs;
 use std::io::Write;
@@ -198,6 +198,96 @@ pub fn check_writable_folder(dir: impl AsRef<Path>) -> crate::Result<()> {
     result.or_else(refuse)
 }
 
+/// A lock on a folder, held while this value lives: the file `<dir>/<name>`, created
+/// only where none is (so that two processes cannot both create it), holding this
+/// process's id, and removed when the value is dropped.
+#[derive(Debug)]
+pub(crate) struct FolderLock {
+    path: std::path::PathBuf,
+}
+
+impl FolderLock {
+    /// Takes the lock `name` in `dir` (created if missing) for a `user` (`"sweep"`), or
+    /// says who holds it and what to do (`other` names another folder's flag). A lock
+    /// whose process no longer runs (known only where `/proc` lists processes) is taken
+    /// over, with a note on stderr unless `RESGRAD_QUIET` is set.
+    pub(crate) fn take(dir: &Path, name: &str, user: &str, other: &str) -> Result<Self, String> {
+        fs::create_dir_all(dir).map_err(|e| format!("could not create the folder: {e}"))?;
+        let path = dir.join(name);
+        let me = process_id();
+        // Twice at most: once more after a stale lock is removed.
+        for _ in 0..2 {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    let lock = FolderLock { path };
+                    return match f.write_all(format!("{me}\n").as_bytes()) {
+                        Ok(()) => Ok(lock),
+                        Err(e) => Err(format!("could not write its lock file `{name}`: {e}")),
+                    };
+                }
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    return Err(format!("could not create its lock file `{name}`: {e}"));
+                }
+                Err(_) => {}
+            }
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            let holder = text.trim().parse::<u32>().ok();
+            match holder {
+                Some(pid) if pid != me && process_is_gone(pid) => {
+                    if std::env::var_os("RESGRAD_QUIET").is_none() {
+                        eprintln!(
+                            "note: {}: the lock of PID {pid}, which no longer runs, is taken \
+                             over (a {user} that ended without removing it)",
+                            path.display()
+                        );
+                    }
+                    let _ = fs::remove_file(&path);
+                }
+                Some(pid) => {
+                    let runs = if cfg!(target_os = "linux") {
+                        "which is running"
+                    } else {
+                        "which may still run"
+                    };
+                    return Err(format!(
+                        "another {user} uses this folder: its lock file `{name}` names PID \
+                         {pid}, {runs}. Two {user}s on one folder would overwrite each \
+                         other's files: wait for it to end, or use another {other}; if no \
+                         {user} runs and PID {pid} is another program now, delete `{name}`"
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "another {user} may use this folder: its lock file `{name}` holds \
+                         `{}`, not a PID (a {user} that is starting writes its PID there). \
+                         Wait a moment and try again; if no {user} runs, delete `{name}`",
+                        text.trim()
+                    ));
+                }
+            }
+        }
+        Err(format!(
+            "another {user} took the lock file `{name}` as this one took it over: wait for \
+             it to end, or use another {other}"
+        ))
+    }
+}
+
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        // Only our own: never a lock another process took over meanwhile.
+        let ours = fs::read_to_string(&self.path)
+            .is_ok_and(|t| t.trim().parse::<u32>().ok() == Some(process_id()));
+        if ours {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// `s` with `&`, `<`, `>` and `"` escaped, for text put inside HTML or SVG.
 pub(crate) fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -231,6 +321,38 @@ mod tests {
         let d = std::env::temp_dir().join(format!("resgrad-io-{}-{name}", process_id()));
         let _ = fs::remove_dir_all(&d);
         d
+    }
+
+    #[test]
+    fn a_folder_lock_is_held_once_and_given_back() {
+        let d = dir("lock");
+        let lock = FolderLock::take(&d, "x.lock", "sweep", "folder").unwrap();
+        let path = d.join("x.lock");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            format!("{}\n", process_id())
+        );
+        let e = FolderLock::take(&d, "x.lock", "sweep", "folder").unwrap_err();
+        assert!(e.contains(&format!("names PID {}", process_id())), "{e}");
+        drop(lock);
+        assert!(!path.exists());
+        // A lock that names no PID is not taken: its writer may be starting.
+        fs::write(&path, "").unwrap();
+        let e = FolderLock::take(&d, "x.lock", "sweep", "folder").unwrap_err();
+        assert!(e.contains("not a PID"), "{e}");
+        // One whose process no longer runs is taken over, where that can be known.
+        fs::write(&path, "4294967000\n").unwrap();
+        let taken = FolderLock::take(&d, "x.lock", "sweep", "folder");
+        if cfg!(target_os = "linux") {
+            let lock = taken.unwrap();
+            assert_eq!(
+                fs::read_to_string(&path).unwrap(),
+                format!("{}\n", process_id())
+            );
+            drop(lock);
+            assert!(!path.exists());
+        }
+        let _ = fs::remove_dir_all(&d);
     }
 
     #[test]

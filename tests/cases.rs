@@ -476,6 +476,16 @@ fn fifo_loads(dir: &Path) -> Outcome {
     }
 }
 
+/// A sweep on the checkpoint folder `{dir}/ck` whose lock file holds `pid`: what it says,
+/// and whether the lock file is still there afterwards.
+fn sweep_with_lock(dir: &Path, pid: u32) -> (Outcome, bool) {
+    let ck = dir.join("ck");
+    std::fs::create_dir_all(&ck).unwrap();
+    let lock = put(&ck, ".resgrad-sweep.lock", format!("{pid}\n").as_bytes());
+    let o = degradation_mlp(dir, &["--steps", "2", "--checkpoint-dir", "{dir}/ck"]);
+    (o, lock.exists())
+}
+
 /// A regular file where an output folder's parent should be: a folder no one can create.
 fn blocked_folder(dir: &Path) -> PathBuf {
     put(dir, "file", b"not a folder").join("out")
@@ -1048,6 +1058,45 @@ fn cases() -> Vec<Case> {
                 })
             },
         },
+        Case {
+            seen: "6.11",
+            input: "`degradation --checkpoint-dir C` while another sweep holds C (its lock file `C/.resgrad-sweep.lock` names a running process)",
+            expect: Expect::Refused(&["`.resgrad-sweep.lock`", "another sweep", "PID"]),
+            unchanged: "the other sweep's lock; no run state written",
+            run: |d| {
+                let me = std::process::id();
+                let (mut o, lock_kept) = sweep_with_lock(d, me);
+                let states = std::fs::read_dir(d.join("ck")).unwrap().count();
+                let lock = std::fs::read_to_string(d.join("ck/.resgrad-sweep.lock"));
+                o.unchanged = o
+                    .unchanged
+                    .and(same(
+                        "the lock",
+                        (true, format!("{me}\n")),
+                        (lock_kept, lock.unwrap_or_default()),
+                    ))
+                    .and(same("the files in the folder", 1, states));
+                if !o.text.contains(&me.to_string()) {
+                    o.unchanged = o
+                        .unchanged
+                        .and(Err(format!("the holder's PID {me} is not named")));
+                }
+                o
+            },
+        },
+        Case {
+            seen: "6.12",
+            input: "`degradation --checkpoint-dir C`, C's lock file left by a sweep whose process died",
+            expect: Expect::Works(&["plain-4", "resnet-4"]),
+            unchanged: "- (the stale lock is taken over, and removed when the sweep ends)",
+            run: |d| {
+                let (mut o, lock_kept) = sweep_with_lock(d, 4_294_967_000);
+                if lock_kept {
+                    o.unchanged = o.unchanged.and(Err("the lock file is still there".into()));
+                }
+                o
+            },
+        },
         // 7. Saves.
         Case {
             seen: "7.1",
@@ -1235,7 +1284,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (3, "a folder that is not a data set", 4),
     (4, "loader headers", 10),
     (5, "flags and values", 9),
-    (6, "training state", 10),
+    (6, "training state", 12),
     (7, "saves", 5),
     (8, "two layouts under one set of keys", 2),
     (9, "a test that skips without saying so", 1),
