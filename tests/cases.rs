@@ -926,6 +926,31 @@ fn cases() -> Vec<Case> {
             unchanged: "no output folder written",
             run: |d| degradation_mlp(d, &["--steps", "4", "--seeds", "0,0"]),
         },
+        Case {
+            seen: "5.10",
+            input: "`bench train --depths 20 --batch 100000000`",
+            expect: Expect::Refused(&["batch of 100000000", "would need", "this machine has"]),
+            unchanged: "no process started to measure a net",
+            run: |d| {
+                let mut o = cli(
+                    d,
+                    &[
+                        "bench",
+                        "train",
+                        "--depths",
+                        "20",
+                        "--steps",
+                        "1",
+                        "--batch",
+                        "100000000",
+                    ],
+                );
+                if o.text.contains("training-step bench:") {
+                    o.unchanged = o.unchanged.and(Err("the bench started measuring".into()));
+                }
+                o
+            },
+        },
         // 6. Training state.
         Case {
             seen: "6.1",
@@ -1283,7 +1308,7 @@ const SEEN: [(u32, &str, u32); 9] = [
     (2, "divergence", 5),
     (3, "a folder that is not a data set", 4),
     (4, "loader headers", 10),
-    (5, "flags and values", 9),
+    (5, "flags and values", 10),
     (6, "training state", 12),
     (7, "saves", 5),
     (8, "two layouts under one set of keys", 2),
