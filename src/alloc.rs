@@ -59,6 +59,23 @@ pub(crate) fn check_fits(
     op: &'static str,
     what: &str,
     numbers: Option<u128>,
+    elem: (usize, &str),
+    location: &'static std::panic::Location<'static>,
+) -> crate::error::Result<()> {
+    let text = (
+        what,
+        "for its weights alone",
+        "choose a smaller depth or width",
+    );
+    check_fits_for(op, text, numbers, elem, location)
+}
+
+/// [`check_fits`] with the words of the error: `what` would need ... `need_for` (what the
+/// numbers are), and this machine has ...; `hint` (what to do).
+pub(crate) fn check_fits_for(
+    op: &'static str,
+    (what, need_for, hint): (&str, &str, &str),
+    numbers: Option<u128>,
     (elem_bytes, elem_name): (usize, &str),
     location: &'static std::panic::Location<'static>,
 ) -> crate::error::Result<()> {
@@ -71,8 +88,8 @@ pub(crate) fn check_fits(
         _ => Err(crate::error::Error::argument(
             op,
             format!(
-                "{what} would need {} for its weights alone ({} numbers in {elem_name}), and \
-                 this machine has {}; choose a smaller depth or width",
+                "{what} would need {} {need_for} ({} numbers in {elem_name}), and this \
+                 machine has {}; {hint}",
                 need.map_or("more than 2^128 bytes".into(), gib),
                 numbers.map_or("more than 2^128".into(), |n| n.to_string()),
                 gib(u128::from(have)),

@@ -75,6 +75,7 @@ pub use float::Float;
 pub use gradcheck::{
     GradcheckConfig, GradcheckReport, gradcheck, gradcheck_params, gradcheck_with,
 };
+pub use io::check_writable_folder;
 pub use op::{CustomOp, Op};
 pub use ops::{RunningStats, concat, stack, try_concat, try_stack};
 pub use tape::{GradKey, Grads, Keep, NodeId, NodeView, OpTime, OpTimes, Param, Tape, Var};

@@ -18,8 +18,8 @@
 //! array is stored as F32, an `f64` array as F64, little-endian. Writing is atomic (a
 //! temporary file, then a rename), so a failed save never leaves half a file. Loading
 //! checks everything and returns an [`Error`] naming the file, the tensor and the problem
-//! (a truncated or corrupt file, a dtype other than the one asked for) instead of
-//! panicking.
+//! (a path that is not a regular file, a truncated or corrupt file, a key given twice, a
+//! dtype other than the one asked for) instead of panicking.
 //!
 //! Model checkpoints (`train::checkpoint`) and training states (`train::save_state`) are
 //! written and read by this same encoder and decoder.
@@ -130,6 +130,7 @@ pub(crate) fn decode<T: Float>(bytes: &[u8]) -> std::result::Result<TensorFile<T
     let invalid = |e: &dyn fmt::Display| {
         format!("not a valid safetensors file ({e}); it may be truncated or its header corrupt")
     };
+    header::check_unique_keys(bytes)?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| invalid(&e))?;
     let file = SafeTensors::deserialize(bytes).map_err(|e| invalid(&e))?;
     let mut tensors = BTreeMap::new();
@@ -194,9 +195,14 @@ pub(crate) fn write_file<T: Float>(
 
 /// Reads and decodes the file at `path`; errors name the file.
 pub(crate) fn read_file<T: Float>(path: &Path) -> Result<TensorFile<T>> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::checkpoint(path, format!("could not read: {e}")))?;
-    decode(&bytes).map_err(|e| Error::checkpoint(path, e))
+    decode(&read_bytes(path)?).map_err(|e| Error::checkpoint(path, e))
+}
+
+/// The bytes of the file at `path`, refusing a path that is not a regular file (a FIFO, a
+/// folder) before it is opened; errors name the file.
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    crate::io::check_regular_file(path).map_err(|e| Error::checkpoint(path, e))?;
+    std::fs::read(path).map_err(|e| Error::checkpoint(path, format!("could not read: {e}")))
 }
 
 /// Saves `tensors`, each under its name, to the safetensors file `path` (atomically:

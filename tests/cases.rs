@@ -135,13 +135,18 @@ fn same<T: PartialEq + std::fmt::Debug>(what: &str, before: T, after: T) -> Resu
 /// must be an exit with code 1 (an error), not 101 (a panic); a refused run must not
 /// write its output folder `{dir}/out`.
 fn cli(dir: &Path, args: &[&str]) -> Outcome {
+    cli_in(dir, dir, args)
+}
+
+/// [`cli`], run in the folder `cwd`.
+fn cli_in(dir: &Path, cwd: &Path, args: &[&str]) -> Outcome {
     let d = dir.to_str().unwrap();
     let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", d)).collect();
     let out = Command::new(env!("CARGO_BIN_EXE_resgrad"))
         .args(&args)
         .env("RESGRAD_QUIET", "1")
         .env("RESGRAD_DATA", dir.join("no-fashion-here"))
-        .current_dir(dir)
+        .current_dir(cwd)
         .output()
         .unwrap();
     let code = out.status.code();
@@ -276,13 +281,19 @@ fn cfg(steps: usize, batch: usize) -> TrainConfig {
 /// A state file after 3 steps of SGD with momentum, rewritten by `edit` (a list of
 /// tensors by name; the metadata is kept), loaded into a fresh model and run.
 fn load_edited_state(dir: &Path, edit: impl FnOnce(&mut Vec<Entry>)) -> Outcome {
+    load_changed_state(dir, |path| rewrite(path, true, edit))
+}
+
+/// A state file after 3 steps of SGD with momentum (a run of 3 steps), changed on disk by
+/// `change`, loaded into a fresh model and run.
+fn load_changed_state(dir: &Path, change: impl FnOnce(&Path)) -> Outcome {
     let c = cfg(3, 8);
     let model = small_conv(1);
     let mut run = Run::new(&c);
     train_until(&model, &data::digits(), None, &c, &mut run, 3).unwrap();
     let path = dir.join("state.safetensors");
     save_state(&model, &run, &path).unwrap();
-    rewrite(&path, true, edit);
+    change(&path);
     let fresh = small_conv(7);
     let mut fresh_run = Run::new(&c);
     let before = snapshot(&fresh);
@@ -329,15 +340,155 @@ fn set_f32(entries: &mut [Entry], name: &str, at: usize, value: f32) {
     e.3[4 * at..4 * at + 4].copy_from_slice(&value.to_le_bytes());
 }
 
+/// Puts `value` at element `at` of the i64 tensor `name`.
+fn set_i64(entries: &mut [Entry], name: &str, at: usize, value: i64) {
+    let e = entries.iter_mut().find(|e| e.0 == name).unwrap();
+    e.3[8 * at..8 * at + 8].copy_from_slice(&value.to_le_bytes());
+}
+
 /// A checkpoint of `small_conv` with `value` at `fc.bias[3]`, loaded into a fresh model.
 fn poisoned(dir: &Path, value: f32) -> Outcome {
+    load_changed_checkpoint(dir, |path| {
+        rewrite(path, true, |t| set_f32(t, "fc.bias", 3, value))
+    })
+}
+
+/// A checkpoint of `small_conv`, changed on disk by `change`, loaded into a fresh model.
+fn load_changed_checkpoint(dir: &Path, change: impl FnOnce(&Path)) -> Outcome {
     let path = dir.join("model.safetensors");
     checkpoint::save(&small_conv(1), &path).unwrap();
-    rewrite(&path, true, |t| set_f32(t, "fc.bias", 3, value));
+    change(&path);
     let fresh = small_conv(7);
     let before = snapshot(&fresh);
     let r = checkpoint::load(&fresh, &path);
     result(r, same("the model", before, snapshot(&fresh)))
+}
+
+/// Sets the metadata entry `key` of a safetensors file to `value`, keeping its tensors.
+fn set_metadata(path: &Path, key: &str, value: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut meta = header.metadata().clone().unwrap_or_default();
+    meta.insert(key.into(), value.into());
+    let views = file.tensors();
+    std::fs::write(path, safetensors::serialize(views, Some(meta)).unwrap()).unwrap();
+}
+
+/// Rewrites the JSON header of a safetensors file with `edit`, padding it with spaces to
+/// a multiple of 8 bytes as the format does; the data is kept.
+fn edit_header(path: &Path, edit: impl FnOnce(&str) -> String) {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let json = std::str::from_utf8(&bytes[8..8 + n]).unwrap().trim_end();
+    let mut new = edit(json).into_bytes();
+    new.resize(new.len().div_ceil(8) * 8, b' ');
+    let mut out = (new.len() as u64).to_le_bytes().to_vec();
+    out.extend(new);
+    out.extend(&bytes[8 + n..]);
+    std::fs::write(path, out).unwrap();
+}
+
+/// `json` with the entry of `key` in the top-level object written twice, one after the
+/// other, the same both times.
+fn key_twice(json: &str, key: &str) -> String {
+    let start = json.find(&format!("\"{key}\":")).unwrap();
+    let end = start + json[start..].find('}').unwrap() + 1;
+    format!("{},{}", &json[..end], &json[start..])
+}
+
+/// Each loader that opens a file (IDX, CIFAR-10, checkpoint, training state, tensors)
+/// given a FIFO: each must refuse it, saying what it is. A loader that waits on the FIFO
+/// is let go after 10 s (a writer opens it and closes it, so the loader reads an empty
+/// file) and reported.
+fn fifo_loads(dir: &Path) -> Outcome {
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return refused(String::new(), Err("mkfifo failed".into()));
+    }
+    let labels = put(dir, "labels", &ten_labels(5));
+    type Load = Box<dyn FnOnce(&Path) -> Result<(), String> + Send>;
+    let loaders: Vec<(&str, Load)> = vec![
+        (
+            "data::idx_pair",
+            Box::new(move |p| {
+                data::idx_pair(p, &labels)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }),
+        ),
+        (
+            "data::cifar10_file",
+            Box::new(|p| data::cifar10_file(p).map(drop).map_err(|e| e.to_string())),
+        ),
+        (
+            "checkpoint::load",
+            Box::new(|p| checkpoint::load(&small_conv(1), p).map_err(|e| e.to_string())),
+        ),
+        (
+            "load_state",
+            Box::new(|p| {
+                let mut run = Run::new(&cfg(3, 8));
+                load_state(&small_conv(1), &mut run, p).map_err(|e| e.to_string())
+            }),
+        ),
+        (
+            "load_tensors",
+            Box::new(|p| {
+                resgrad::load_tensors::<f32>(p)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }),
+        ),
+    ];
+    let (mut ok, mut texts, mut problems) = (false, Vec::new(), Vec::new());
+    for (name, load) in loaders {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        let worker = std::thread::spawn(move || tx.send(load(&path)).unwrap());
+        let r = match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(r) => r,
+            Err(_) => {
+                problems.push(format!("{name} waited on the FIFO"));
+                drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+                rx.recv().unwrap()
+            }
+        };
+        worker.join().unwrap();
+        match r {
+            Ok(()) => ok = true,
+            Err(e) if !e.contains("not a regular file") => {
+                problems.push(format!("{name} did not say why: {e}"));
+                texts.push(e);
+            }
+            Err(e) => texts.push(e),
+        }
+    }
+    Outcome {
+        ok,
+        text: texts.join("\n"),
+        unchanged: if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        },
+    }
+}
+
+/// A sweep on the checkpoint folder `{dir}/ck` whose lock file holds `pid`: what it says,
+/// and whether the lock file is still there afterwards.
+fn sweep_with_lock(dir: &Path, pid: u32) -> (Outcome, bool) {
+    let ck = dir.join("ck");
+    std::fs::create_dir_all(&ck).unwrap();
+    let lock = put(&ck, ".resgrad-sweep.lock", format!("{pid}\n").as_bytes());
+    let o = degradation_mlp(dir, &["--steps", "2", "--checkpoint-dir", "{dir}/ck"]);
+    (o, lock.exists())
+}
+
+/// A regular file where an output folder's parent should be: a folder no one can create.
+fn blocked_folder(dir: &Path) -> PathBuf {
+    put(dir, "file", b"not a folder").join("out")
 }
 
 /// Six SGD steps of a small ResNet on `threads` threads: the losses' bits. With
@@ -661,6 +812,38 @@ fn cases() -> Vec<Case> {
                 result(r, unchanged)
             },
         },
+        Case {
+            seen: "4.8",
+            input: "a gzipped IDX image file with one byte of one pixel flipped (stored blocks, so the stream still inflates)",
+            expect: Expect::Refused(&["corrupt or truncated gzip", "checksum"]),
+            unchanged: "the files",
+            run: |d| {
+                let mut images = {
+                    let mut e =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+                    e.write_all(&idx_images(5, 3, 4, 60)).unwrap();
+                    e.finish().unwrap()
+                };
+                // The last pixel: 8 bytes of trailer come after it.
+                let n = images.len();
+                images[n - 9] ^= 0x01;
+                load_pair(d, &images, &ten_labels(5))
+            },
+        },
+        Case {
+            seen: "4.9",
+            input: "a FIFO given as the file to `data::idx_pair`, `data::cifar10_file`, `checkpoint::load`, `load_state` and `load_tensors`",
+            expect: Expect::Refused(&["a named pipe (FIFO)", "not a regular file"]),
+            unchanged: "no loader waits on it; each says what it is",
+            run: fifo_loads,
+        },
+        Case {
+            seen: "4.10",
+            input: "a checkpoint whose header names `fc.bias` twice (the same entry both times)",
+            expect: Expect::Refused(&["`fc.bias`", "twice"]),
+            unchanged: "the model",
+            run: |d| load_changed_checkpoint(d, |p| edit_header(p, |j| key_twice(j, "fc.bias"))),
+        },
         // 5. Flags and values.
         Case {
             seen: "5.1",
@@ -728,6 +911,45 @@ fn cases() -> Vec<Case> {
             expect: Expect::Refused(&["MlpSpec", "would need", "GiB", "this machine has"]),
             unchanged: "no output folder written",
             run: |d| degradation_mlp(d, &["--width", "100000", "--depths", "56"]),
+        },
+        Case {
+            seen: "5.8",
+            input: "`degradation --eval-every 0`",
+            expect: Expect::Refused(&["eval_every is 0", "at least 1"]),
+            unchanged: "no output folder written",
+            run: |d| degradation_mlp(d, &["--steps", "4", "--eval-every", "0"]),
+        },
+        Case {
+            seen: "5.9",
+            input: "`degradation --seeds 0,0`",
+            expect: Expect::Refused(&["the seed 0 is given twice"]),
+            unchanged: "no output folder written",
+            run: |d| degradation_mlp(d, &["--steps", "4", "--seeds", "0,0"]),
+        },
+        Case {
+            seen: "5.10",
+            input: "`bench train --depths 20 --batch 100000000`",
+            expect: Expect::Refused(&["batch of 100000000", "would need", "this machine has"]),
+            unchanged: "no process started to measure a net",
+            run: |d| {
+                let mut o = cli(
+                    d,
+                    &[
+                        "bench",
+                        "train",
+                        "--depths",
+                        "20",
+                        "--steps",
+                        "1",
+                        "--batch",
+                        "100000000",
+                    ],
+                );
+                if o.text.contains("training-step bench:") {
+                    o.unchanged = o.unchanged.and(Err("the bench started measuring".into()));
+                }
+                o
+            },
         },
         // 6. Training state.
         Case {
@@ -815,6 +1037,91 @@ fn cases() -> Vec<Case> {
                 }
             },
         },
+        Case {
+            seen: "6.7",
+            input: "a checkpoint with a running variance of -1 at `bn1.running_var[2]`",
+            expect: Expect::Refused(&["`bn1.running_var`", "-1", "index [2]", "never negative"]),
+            unchanged: "the model",
+            run: |d| {
+                load_changed_checkpoint(d, |p| {
+                    rewrite(p, true, |t| set_f32(t, "bn1.running_var", 2, -1.0))
+                })
+            },
+        },
+        Case {
+            seen: "6.8",
+            input: "a checkpoint with a batch count of -3 at `bn1.num_batches_tracked`",
+            expect: Expect::Refused(&["`bn1.num_batches_tracked`", "-3", "never negative"]),
+            unchanged: "the model",
+            run: |d| {
+                load_changed_checkpoint(d, |p| {
+                    rewrite(p, true, |t| set_i64(t, "bn1.num_batches_tracked", 0, -3))
+                })
+            },
+        },
+        Case {
+            seen: "6.9",
+            input: "a training state of a 3-step run whose `step` is 2^64-1",
+            expect: Expect::Refused(&["`step`", "18446744073709551615", "3 steps"]),
+            unchanged: "the model, the step and the optimizer",
+            run: |d| load_changed_state(d, |p| set_metadata(p, "step", &u64::MAX.to_string())),
+        },
+        Case {
+            seen: "6.10",
+            input: "a training state with an extra key `optim.fc.weight.momentum_bufer` (misspelt)",
+            expect: Expect::Refused(&["`optim.fc.weight.momentum_bufer`", "optimizer"]),
+            unchanged: "the model, the step and the optimizer",
+            run: |d| {
+                load_edited_state(d, |t| {
+                    let mut e = t
+                        .iter()
+                        .find(|e| e.0 == "optim.fc.weight.momentum_buffer")
+                        .unwrap()
+                        .clone();
+                    e.0 = "optim.fc.weight.momentum_bufer".into();
+                    t.push(e);
+                })
+            },
+        },
+        Case {
+            seen: "6.11",
+            input: "`degradation --checkpoint-dir C` while another sweep holds C (its lock file `C/.resgrad-sweep.lock` names a running process)",
+            expect: Expect::Refused(&["`.resgrad-sweep.lock`", "another sweep", "PID"]),
+            unchanged: "the other sweep's lock; no run state written",
+            run: |d| {
+                let me = std::process::id();
+                let (mut o, lock_kept) = sweep_with_lock(d, me);
+                let states = std::fs::read_dir(d.join("ck")).unwrap().count();
+                let lock = std::fs::read_to_string(d.join("ck/.resgrad-sweep.lock"));
+                o.unchanged = o
+                    .unchanged
+                    .and(same(
+                        "the lock",
+                        (true, format!("{me}\n")),
+                        (lock_kept, lock.unwrap_or_default()),
+                    ))
+                    .and(same("the files in the folder", 1, states));
+                if !o.text.contains(&me.to_string()) {
+                    o.unchanged = o
+                        .unchanged
+                        .and(Err(format!("the holder's PID {me} is not named")));
+                }
+                o
+            },
+        },
+        Case {
+            seen: "6.12",
+            input: "`degradation --checkpoint-dir C`, C's lock file left by a sweep whose process died",
+            expect: Expect::Works(&["plain-4", "resnet-4"]),
+            unchanged: "- (the stale lock is taken over, and removed when the sweep ends)",
+            run: |d| {
+                let (mut o, lock_kept) = sweep_with_lock(d, 4_294_967_000);
+                if lock_kept {
+                    o.unchanged = o.unchanged.and(Err("the lock file is still there".into()));
+                }
+                o
+            },
+        },
         // 7. Saves.
         Case {
             seen: "7.1",
@@ -878,6 +1185,78 @@ fn cases() -> Vec<Case> {
                 result(r, unchanged)
             },
         },
+        Case {
+            seen: "7.3",
+            input: "`degradation --out F/out`, F a file (a folder no one can write)",
+            expect: Expect::Refused(&["--out", "cannot be written", "Not a directory"]),
+            unchanged: "nothing trained or loaded before the refusal",
+            run: |d| {
+                let out = blocked_folder(d);
+                let mut o = cli(
+                    d,
+                    &[
+                        "degradation",
+                        "--data",
+                        "digits",
+                        "--family",
+                        "mlp",
+                        "--depths",
+                        "4",
+                        "--steps",
+                        "4",
+                        "--out",
+                        out.to_str().unwrap(),
+                    ],
+                );
+                if o.text.contains("data: ") {
+                    o.unchanged = o.unchanged.and(Err("the data was loaded first".into()));
+                }
+                o
+            },
+        },
+        Case {
+            seen: "7.4",
+            input: "`flow --out F/out`, F a file",
+            expect: Expect::Refused(&["--out", "cannot be written", "Not a directory"]),
+            unchanged: "no figure computed before the refusal",
+            run: |d| {
+                let out = blocked_folder(d);
+                let start = std::time::Instant::now();
+                let mut o = cli(d, &["flow", "--out", out.to_str().unwrap()]);
+                if start.elapsed().as_secs() >= 5 {
+                    o.unchanged = o.unchanged.and(Err(format!(
+                        "refused after {:.0} s: the figures were computed first",
+                        start.elapsed().as_secs_f64()
+                    )));
+                }
+                o
+            },
+        },
+        Case {
+            seen: "7.5",
+            input: "`resgrad` (the tour) in a folder where `out` is a file",
+            expect: Expect::Refused(&["`out`", "cannot be written", "a file"]),
+            unchanged: "the file `out`; nothing computed before the refusal",
+            run: |d| {
+                let here = d.join("here");
+                std::fs::create_dir_all(&here).unwrap();
+                put(&here, "out", b"a file in the way");
+                let start = std::time::Instant::now();
+                let mut o = cli_in(d, &here, &[]);
+                let secs = start.elapsed().as_secs_f64();
+                o.unchanged = o.unchanged.and(same(
+                    "the file `out`",
+                    &b"a file in the way"[..],
+                    &std::fs::read(here.join("out")).unwrap_or_default()[..],
+                ));
+                if secs >= 5.0 {
+                    o.unchanged = o.unchanged.and(Err(format!(
+                        "refused after {secs:.0} s: the tour ran first"
+                    )));
+                }
+                o
+            },
+        },
         // 8. Two layouts under one set of keys.
         Case {
             seen: "8.1",
@@ -928,10 +1307,10 @@ const SEEN: [(u32, &str, u32); 9] = [
     (1, "a last batch of one image", 4),
     (2, "divergence", 5),
     (3, "a folder that is not a data set", 4),
-    (4, "loader headers", 7),
-    (5, "flags and values", 7),
-    (6, "training state", 6),
-    (7, "saves", 2),
+    (4, "loader headers", 10),
+    (5, "flags and values", 10),
+    (6, "training state", 12),
+    (7, "saves", 5),
     (8, "two layouts under one set of keys", 2),
     (9, "a test that skips without saying so", 1),
 ];

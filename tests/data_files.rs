@@ -103,6 +103,57 @@ fn bad_idx_files_get_clear_errors() {
     bad(data::idx_pair(&labels, &labels), &["magic"]);
 }
 
+/// `bytes` gzipped in stored (uncompressed) blocks: a flipped byte of content still
+/// inflates, to a wrong byte.
+fn gz_stored(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn a_file_must_end_where_its_header_says_and_a_gzip_stream_is_checked_to_its_end() {
+    let d = dir("ends");
+    let labels = write(&d, "lab", &idx_labels(5));
+    let images = idx_images(5, 3, 4);
+    let load = |name: &str, bytes: &[u8]| data::idx_pair(write(&d, name, bytes), &labels);
+    for (name, bytes) in [("raw", images.clone()), ("gz", gz(&images))] {
+        assert_eq!(load(name, &bytes).unwrap().len(), 5, "{name}");
+    }
+    // One byte of a pixel flipped: the stream inflates, its checksum does not match.
+    let mut flipped = gz_stored(&images);
+    let n = flipped.len();
+    flipped[n - 9] ^= 0x01;
+    bad(
+        load("flipped", &flipped),
+        &["corrupt or truncated gzip", "checksum"],
+    );
+    // The trailer's checksum, or its length, changed.
+    for at in [n - 8, n - 4] {
+        let mut trailer = gz_stored(&images);
+        trailer[at] ^= 0x01;
+        bad(load("trailer", &trailer), &["corrupt or truncated gzip"]);
+    }
+    // A byte more than the header promises, raw or gzipped; the labels too.
+    let mut longer = images.clone();
+    longer.push(7);
+    let rule = "more bytes follow the images the header promises";
+    bad(load("longer", &longer), &["longer", rule]);
+    bad(load("longer.gz", &gz(&longer)), &["longer.gz", rule]);
+    let mut more_labels = idx_labels(5);
+    more_labels.push(1);
+    bad(
+        data::idx_pair(write(&d, "img", &images), write(&d, "lab6", &more_labels)),
+        &["lab6", "more bytes follow the labels the header promises"],
+    );
+    // Bytes after the gzip stream: a second stream, or anything else.
+    let rule = "bytes follow the end of its gzip stream";
+    let two = [gz(&images), gz(&[0; 200])].concat();
+    bad(load("two.gz", &two), &[rule]);
+    let tail = [gz(&images), vec![0xff; 4]].concat();
+    bad(load("tail.gz", &tail), &[rule]);
+}
+
 /// An IDX label file holding exactly `labels`.
 fn idx_label_bytes(labels: &[u8]) -> Vec<u8> {
     let mut b = Vec::new();
@@ -228,6 +279,25 @@ fn cifar10_binary_files_load_and_bad_ones_are_named() {
         data::cifar10_file(d.join("absent.bin")),
         &["could not read"],
     );
+}
+
+#[test]
+fn a_path_that_is_not_a_regular_file_is_refused_before_it_is_opened() {
+    let d = dir("not-a-file");
+    let labels = write(&d, "lab", &idx_labels(5));
+    let rule = "it is a folder, not a regular file";
+    bad(data::idx_pair(&d, &labels), &[rule]);
+    bad(data::cifar10_file(&d), &[rule]);
+    // A device that never ends: read whole, it would fill the memory.
+    #[cfg(unix)]
+    {
+        let zero = std::path::Path::new("/dev/zero");
+        bad(data::cifar10_file(zero), &["/dev/zero", "it is a device"]);
+        bad(
+            data::idx_pair(zero, &labels),
+            &["/dev/zero", "it is a device"],
+        );
+    }
 }
 
 #[test]

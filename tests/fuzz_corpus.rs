@@ -213,6 +213,22 @@ fn a_gzip_trailer_recording_more_than_deflate_allows_is_not_trusted() {
     assert!(e.to_string().contains("promises 1 images"), "{e}");
 }
 
+#[test]
+fn a_gzip_stream_whose_checksum_does_not_match_is_refused() {
+    // The seed `idx/flipped-byte-gz`: one flipped byte gave one wrong pixel and no error
+    // while the reader stopped at the bytes the header promised, before the trailer.
+    let s = seeds();
+    let (_, images, labels) = targets::split_idx_input(&s[&("idx", "flipped-byte-gz")]);
+    let e = resgrad::data::idx_pair_from_bytes(images, labels)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("<image bytes>") && e.contains("checksum"), "{e}");
+    // Unflipped, the same stream loads.
+    let (_, whole, _) = targets::split_idx_input(&s[&("idx", "valid-gz-stored")]);
+    assert_eq!(flipped_byte(whole), images);
+    resgrad::data::idx_pair_from_bytes(whole, labels).unwrap();
+}
+
 // ---- the seeds ----
 
 /// An IDX image file of `n` images of `rows` x `cols` with the given pixels.
@@ -242,6 +258,16 @@ fn gzip_stored(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
+}
+
+/// A gzip stream in stored blocks with one byte of its content flipped (its last, just
+/// before the 8 bytes of trailer): it still inflates, to one wrong byte, and only the
+/// trailer's checksum shows it.
+fn flipped_byte(stored: &[u8]) -> Vec<u8> {
+    let mut b = stored.to_vec();
+    let n = b.len();
+    b[n - 9] ^= 0x01;
+    b
 }
 
 /// A file's bytes, written by `save` to a temporary path.
@@ -354,6 +380,10 @@ fn seeds() -> BTreeMap<(&'static str, &'static str), Vec<u8>> {
     s.insert(
         ("idx", "truncated"),
         idx_input(0, &images[..images.len() - 1], &labels),
+    );
+    s.insert(
+        ("idx", "flipped-byte-gz"),
+        idx_input(0, &flipped_byte(&gzip_stored(&images)), &labels),
     );
 
     // cifar: two records, and near misses.

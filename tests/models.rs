@@ -593,6 +593,39 @@ fn a_net_too_big_for_the_machine_is_refused_before_it_is_built() {
 }
 
 #[test]
+fn a_training_step_too_big_for_the_machine_is_refused_with_its_estimate() {
+    // The estimate against a measured peak (docs/performance.md): ResNet-1202 at batch 32
+    // peaked at 3,058 MiB resident (2.99 GiB), the program and the kernels' buffers too.
+    let gib = |n: u128| (n * 4) as f64 / f64::from(1u32 << 30);
+    let deep = CifarSpec::resnet(1202, ShortcutOption::A);
+    let estimate = gib(deep.step_size(32, 32).unwrap());
+    assert!((2.7..=2.99).contains(&estimate), "{estimate} GiB");
+    // Linear in the batch, the weights aside.
+    let small = CifarSpec::resnet(20, ShortcutOption::A);
+    let step = |batch| small.step_size(batch, 32).unwrap();
+    assert_eq!(step(3) - step(2), step(2) - step(1));
+    small.check_step::<f32>(128, 32).unwrap();
+    let e = small
+        .check_step::<f32>(100_000_000, 32)
+        .unwrap_err()
+        .to_string();
+    for w in [
+        "CifarSpec::check_step",
+        "batch of 100000000 images of 3x32x32",
+        "would need",
+        "this machine has",
+        "choose a smaller batch",
+    ] {
+        assert!(e.contains(w), "`{w}` not in: {e}");
+    }
+    // What `check` refuses comes first.
+    let e = CifarSpec::resnet(21, ShortcutOption::A)
+        .check_step::<f32>(1, 32)
+        .unwrap_err();
+    assert!(e.to_string().contains("6n + 2"), "{e}");
+}
+
+#[test]
 fn an_mlp_spec_counts_its_net_and_refuses_one_too_big() {
     for spec in [
         MlpSpec::plain(16, 6),

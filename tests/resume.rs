@@ -377,6 +377,42 @@ fn a_new_sweep_refuses_a_folder_of_states_and_resume_on_an_empty_one_starts_fres
 }
 
 /// The first run's net (plain, depth 4), as the sweep builds it.
+#[test]
+fn a_second_sweep_on_a_folder_in_use_is_refused_naming_the_first() {
+    let data = digits();
+    let dir = folder("lock");
+    let cfg = mlp_sweep(Some(Checkpoints::new(&dir, false)));
+    let lock = dir.join(".resgrad-sweep.lock");
+    let me = std::process::id();
+    let mut second = None;
+    // A second sweep starts while the first one runs, once its first net is trained: with
+    // --resume, the first one's finished state would have let it in.
+    let first = run_degradation_until(&cfg, &data.0, Some(&data.1), usize::MAX, |_, _| {
+        if second.is_none() {
+            assert_eq!(std::fs::read_to_string(&lock).unwrap(), format!("{me}\n"));
+            let mut resume = cfg.clone();
+            resume.checkpoints = Some(Checkpoints::new(&dir, true));
+            let r = run_degradation_until(&resume, &data.0, Some(&data.1), usize::MAX, |_, _| {});
+            second = Some(r.map(drop).unwrap_err().to_string());
+        }
+    });
+    assert!(first.unwrap().is_some());
+    let e = second.unwrap();
+    for part in [
+        "`.resgrad-sweep.lock`",
+        "another sweep",
+        &format!("PID {me}"),
+    ] {
+        assert!(e.contains(part), "`{part}` missing from: {e}");
+    }
+    assert!(!lock.exists(), "the lock outlived its sweep");
+    // A sweep refused after it took the lock gives it back.
+    let e = run_degradation_until(&cfg, &data.0, Some(&data.1), usize::MAX, |_, _| {});
+    assert!(e.map(drop).unwrap_err().to_string().contains("--resume"));
+    assert!(!lock.exists(), "a refused sweep kept the lock");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn plain4() -> Sequential {
     MlpSpec {
         kind: NetKind::Plain,

@@ -2,10 +2,10 @@
 //! Every problem is an [`Error::Data`](crate::Error) naming the file; nothing panics.
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use flate2::read::GzDecoder;
+use flate2::bufread::GzDecoder;
 
 use super::Dataset;
 use crate::error::{Error, Result};
@@ -17,11 +17,62 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 /// Where an IDX file's content comes from: the name errors give (a path, or `<image
 /// bytes>` for bytes in memory), a reader of the content (un-gzipped), and the most bytes
 /// that content can hold.
-type Source<'a> = (&'a Path, Box<dyn Read + 'a>, u64);
+type Source<'a> = (&'a Path, Content<'a>, u64);
 
-/// A file's content as a [`Source`] (see [`open_maybe_gz`]).
+/// An IDX file's content: the raw bytes, or what a gzip stream inflates to.
+enum Content<'a> {
+    Raw(Box<dyn BufRead + 'a>),
+    Gz(GzDecoder<Box<dyn BufRead + 'a>>),
+}
+
+impl Read for Content<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Content::Raw(r) => r.read(buf),
+            Content::Gz(r) => r.read(buf),
+        }
+    }
+}
+
+impl Content<'_> {
+    /// Checks that the content ends right after `what` (what the header promised): no byte
+    /// may follow. A gzip stream is read to its end, so that its trailer's checksum and
+    /// length are checked (a flipped byte inflates to a wrong pixel otherwise unseen), and
+    /// nothing may follow the trailer.
+    fn check_end(&mut self, path: &Path, what: &str) -> Result<()> {
+        match self.read(&mut [0u8]) {
+            Ok(0) => {}
+            Ok(_) => {
+                return Err(Error::data(
+                    path,
+                    format!(
+                        "more bytes follow {what}: the header's counts do not match the \
+                         file (a corrupt header, or two files joined into one)"
+                    ),
+                ));
+            }
+            Err(e) => return Err(corrupt_gzip(path, e)),
+        }
+        if let Content::Gz(gz) = self {
+            let rest = gz.get_mut().fill_buf().map_err(|e| corrupt_gzip(path, e))?;
+            if !rest.is_empty() {
+                return Err(Error::data(
+                    path,
+                    "bytes follow the end of its gzip stream: a gzip IDX file is one gzip \
+                     stream, so the file is corrupt or several were joined (un-gzip it and \
+                     gzip it again)",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A file's content as a [`Source`] (see [`open_maybe_gz`]). A path that is not a
+/// regular file (a FIFO, a device, a folder) is refused before it is opened.
 fn open_file(path: &Path) -> Result<Source<'_>> {
     let io = |e: std::io::Error| Error::data(path, format!("could not read: {e}"));
+    crate::io::check_regular_file(path).map_err(|e| Error::data(path, e))?;
     let f = File::open(path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len();
     let (r, bound) = open_maybe_gz(BufReader::new(f), len, path)?;
@@ -39,25 +90,26 @@ fn open_bytes<'a>(bytes: &'a [u8], name: &'a Path) -> Result<Source<'a>> {
 /// uncompressed size its trailer records, where that is exact (below 4 GiB), or else
 /// deflate's limit. A header that promises more than this is refused before anything is
 /// inflated. Files and bytes in memory both come through here.
-fn open_maybe_gz<'a, R: Read + Seek + 'a>(
+fn open_maybe_gz<'a, R: BufRead + Seek + 'a>(
     mut f: R,
     len: u64,
     name: &Path,
-) -> Result<(Box<dyn Read + 'a>, u64)> {
+) -> Result<(Content<'a>, u64)> {
     let io = |e: std::io::Error| Error::data(name, format!("could not read: {e}"));
     let mut magic = [0u8; 2];
     // The smallest gzip file is 18 bytes (10 of header, 8 of trailer).
     let is_gz = len >= 18 && f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     if !is_gz {
         f.seek(SeekFrom::Start(0)).map_err(io)?;
-        return Ok((Box::new(f), len));
+        return Ok((Content::Raw(Box::new(f)), len));
     }
     // The last four bytes of a gzip file: the uncompressed size modulo 2^32.
     let mut isize = [0u8; 4];
     f.seek(SeekFrom::End(-4)).map_err(io)?;
     f.read_exact(&mut isize).map_err(io)?;
     f.seek(SeekFrom::Start(0)).map_err(io)?;
-    Ok((Box::new(GzDecoder::new(f)), gz_bound(len, isize)))
+    let gz = GzDecoder::new(Box::new(f) as Box<dyn BufRead + 'a>);
+    Ok((Content::Gz(gz), gz_bound(len, isize)))
 }
 
 /// The most bytes a gzip file of `len` bytes whose trailer ends in `isize` can inflate to:
@@ -134,7 +186,7 @@ fn idx_header(
 
 /// Reads IDX images: magic 0x00000803, count, rows, cols, then one byte per pixel.
 fn idx_images_from(
-    r: &mut dyn Read,
+    r: &mut Content,
     bound: u64,
     path: &Path,
 ) -> Result<(usize, usize, usize, Vec<u8>)> {
@@ -164,12 +216,14 @@ fn idx_images_from(
                 ),
             )
         })?;
-    let pixels = read_n(r, want, path, "the images the header promises")?;
+    let what = "the images the header promises";
+    let pixels = read_n(r, want, path, what)?;
+    r.check_end(path, what)?;
     Ok((n as usize, rows as usize, cols as usize, pixels))
 }
 
 /// Reads IDX labels: magic 0x00000801, count, then one byte per label.
-fn idx_labels_from(r: &mut dyn Read, bound: u64, path: &Path) -> Result<Vec<usize>> {
+fn idx_labels_from(r: &mut Content, bound: u64, path: &Path) -> Result<Vec<usize>> {
     let head = idx_header(r, path, (8, 0x0801), ("label", "image"))?;
     let n = u64::from(be_u32(&head, 4));
     if n > bound.saturating_sub(8) {
@@ -181,7 +235,9 @@ fn idx_labels_from(r: &mut dyn Read, bound: u64, path: &Path) -> Result<Vec<usiz
             ),
         ));
     }
-    let b = read_n(r, n, path, "the labels the header promises")?;
+    let what = "the labels the header promises";
+    let b = read_n(r, n, path, what)?;
+    r.check_end(path, what)?;
     Ok(b.iter().map(|&l| l as usize).collect())
 }
 
@@ -241,16 +297,19 @@ fn idx_dataset(
 /// by `scale`: what [`idx_pair`], [`idx_pair_from_bytes`] and [`digits`] share.
 fn idx_pair_from(name: &str, images: Source, labels: Source, scale: f32) -> Result<Dataset> {
     let (ip, mut ir, ibound) = images;
-    let images = idx_images_from(&mut *ir, ibound, ip)?;
+    let images = idx_images_from(&mut ir, ibound, ip)?;
     let (lp, mut lr, lbound) = labels;
-    let labels = idx_labels_from(&mut *lr, lbound, lp)?;
+    let labels = idx_labels_from(&mut lr, lbound, lp)?;
     idx_dataset(name, (ip, images), (lp, labels), scale)
 }
 
 /// An IDX image file and its label file (`.gz` or raw), pixels scaled to [0, 1].
 ///
 /// The files are read as [`idx_pair_from_bytes`] reads bytes (the same checks, the same
-/// errors), streamed: only what the header promises is read, after the header is checked.
+/// errors), streamed: only what the header promises is read, after the header is checked,
+/// and nothing may follow it. A gzip file is read to the end of its stream, so that its
+/// checksum and length are checked. A path that is not a regular file (a FIFO, a folder)
+/// is refused before it is opened.
 pub fn idx_pair(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> Result<Dataset> {
     let (ip, lp) = (images.as_ref(), labels.as_ref());
     if !lp.exists() {
@@ -271,7 +330,8 @@ pub fn idx_pair(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> Result<Da
 ///
 /// Any content is an error or a data set, never a panic: errors name `<image bytes>` or
 /// `<label bytes>` and say what is wrong (a wrong magic number, a header promising more
-/// than the bytes can hold, a corrupt gzip stream, a stray label, ...).
+/// or less than the bytes hold, a corrupt gzip stream or a checksum that does not match,
+/// a stray label, ...).
 ///
 /// ```
 /// // One 1x2 image (header: magic 0x803, 1 image, 1 row, 2 columns) and its label.
@@ -473,9 +533,11 @@ pub fn digits_split() -> (Dataset, Dataset) {
 
 /// One CIFAR-10 binary file (`data_batch_N.bin`, `test_batch.bin`): records of one label
 /// byte and 3,072 pixel bytes (1,024 red, green, blue), pixels scaled to [0, 1]. Read as
-/// [`cifar10_from_bytes`] reads bytes, errors naming the file.
+/// [`cifar10_from_bytes`] reads bytes, errors naming the file. A path that is not a
+/// regular file (a FIFO, a folder) is refused before it is opened.
 pub fn cifar10_file(path: impl AsRef<Path>) -> Result<Dataset> {
     let path = path.as_ref();
+    crate::io::check_regular_file(path).map_err(|e| Error::data(path, e))?;
     let b = std::fs::read(path).map_err(|e| Error::data(path, format!("could not read: {e}")))?;
     let name = path
         .file_name()

@@ -296,6 +296,65 @@ impl CifarSpec {
         )
     }
 
+    /// About how many numbers one training step of the net holds at once on a batch of
+    /// `batch` images of `hw` x `hw` pixels, counted from the spec without building it:
+    /// per image, the input and the activations the tape keeps for the backward pass (two
+    /// in the stem and four in each block, each of the block's width and side: the conv
+    /// outputs and the fused batch norms'), and two of the largest for the gradients in
+    /// flight; and the weights three times (with their gradients and momentum buffers).
+    /// `None` if the count overflows. A measured peak is a little higher (the kernels'
+    /// buffers, the program): ResNet-1202 at batch 32 counts 2.96 GiB in `f32`, and
+    /// peaked at 2.99 (`docs/performance.md`).
+    pub fn step_size(&self, batch: usize, hw: usize) -> Option<u128> {
+        let n = u128::try_from(cifar_blocks_per_stage(self.depth).ok()?).ok()?;
+        let w = u128::try_from(self.width).ok()?;
+        let side = u128::try_from(hw).ok()?;
+        let plane = side.checked_mul(side)?;
+        let input = u128::try_from(self.in_channels).ok()?.checked_mul(plane)?;
+        // The stem's two activations, and two gradients of that size (the largest).
+        let mut per_image = input.checked_add(w.checked_mul(plane)?.checked_mul(4)?)?;
+        let mut s = side;
+        for (stage, c) in [w, 2 * w, 4 * w].into_iter().enumerate() {
+            if stage > 0 {
+                s = s.div_ceil(2);
+            }
+            let kept = n
+                .checked_mul(4)?
+                .checked_mul(c)?
+                .checked_mul(s.checked_mul(s)?)?;
+            per_image = per_image.checked_add(kept)?;
+        }
+        let weights = self.size()?.checked_mul(3)?;
+        per_image
+            .checked_mul(u128::try_from(batch).ok()?)?
+            .checked_add(weights)
+    }
+
+    /// What [`check`](CifarSpec::check) checks, and that a training step on a batch of
+    /// `batch` images of `hw` x `hw` pixels fits in the machine's memory
+    /// ([`step_size`](CifarSpec::step_size)): the error names the batch, the estimate and
+    /// the machine's memory. `resgrad bench train` calls it before it measures a net.
+    #[track_caller]
+    pub fn check_step<T: Float>(&self, batch: usize, hw: usize) -> Result<()> {
+        self.check::<T>()?;
+        let what = format!(
+            "a training step of depth {} at width {} on a batch of {batch} images of {}x{hw}x{hw}",
+            self.depth, self.width, self.in_channels
+        );
+        crate::alloc::check_fits_for(
+            "CifarSpec::check_step",
+            (
+                &what,
+                "by estimate, for the activations it keeps for the backward pass and the \
+                 weights three times",
+                "choose a smaller batch",
+            ),
+            self.step_size(batch, hw),
+            (std::mem::size_of::<T>(), T::NAME),
+            std::panic::Location::caller(),
+        )
+    }
+
     /// The network, or an error naming the rule a field breaks (a depth not `6n + 2`, a
     /// residual net without shortcuts).
     #[track_caller]

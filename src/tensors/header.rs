@@ -23,9 +23,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 
 use safetensors::tensor::SafeTensors;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// One tensor's entry in a safetensors header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +71,10 @@ impl Header {
 }
 
 /// Reads the header of the safetensors file held in `bytes` (the whole file: the reader
-/// also checks that the offsets cover the data exactly). The error says what is wrong.
+/// also checks that the offsets cover the data exactly, and that no key is given twice).
+/// The error says what is wrong.
 pub fn read_header(bytes: &[u8]) -> Result<Header, String> {
+    check_unique_keys(bytes)?;
     let (header_len, meta) = SafeTensors::read_metadata(bytes).map_err(|e| {
         format!("not a valid safetensors file ({e}); it may be truncated or its header corrupt")
     })?;
@@ -97,6 +102,112 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, String> {
         entries,
         metadata,
     })
+}
+
+/// Refuses a safetensors file (`bytes`, the whole file) whose header gives a key twice in
+/// one object. A JSON map keeps only one of the two values, and which one depends on the
+/// reader, so such a file means different things to different programs. Read before the
+/// safetensors reader reads the header (which would keep one, or refuse a field given
+/// twice without naming its tensor); any other problem is left to that reader.
+pub(crate) fn check_unique_keys(bytes: &[u8]) -> Result<(), String> {
+    let json = bytes
+        .get(..8)
+        .and_then(|n| usize::try_from(u64::from_le_bytes(n.try_into().ok()?)).ok())
+        .and_then(|n| bytes.get(8..8usize.checked_add(n)?));
+    let Some(json) = json else {
+        return Ok(());
+    };
+    let repeated = RefCell::new(None);
+    let mut reader = serde_json::Deserializer::from_slice(json);
+    // Only a repeated key is this check's to report.
+    let _ = Unique {
+        within: None,
+        repeated: &repeated,
+    }
+    .deserialize(&mut reader);
+    match repeated.into_inner() {
+        Some((None, key)) => Err(format!(
+            "the header names the key `{key}` twice; a reader keeps only one of the two \
+             entries, and which one depends on the reader: the file is corrupt or was written \
+             by hand, so save it again with each key once"
+        )),
+        Some((Some(within), key)) => Err(format!(
+            "the header's entry `{within}` names `{key}` twice; a reader keeps only one of \
+             the two values, and which one depends on the reader: the file is corrupt or was \
+             written by hand, so save it again with each key once"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A JSON value read only to find the first object that gives a key twice: the object's
+/// own key in the header (`None` for the header itself) and the key, put in `repeated`.
+#[derive(Clone, Copy)]
+struct Unique<'a> {
+    within: Option<&'a str>,
+    repeated: &'a RefCell<Option<(Option<String>, String)>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Unique<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Unique<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if seen.contains(&key) {
+                *self.repeated.borrow_mut() = Some((self.within.map(str::to_string), key));
+                return Err(de::Error::custom("a key given twice"));
+            }
+            // Only the header's own keys name what is inside them.
+            let within = if self.within.is_none() {
+                Some(key.as_str())
+            } else {
+                self.within
+            };
+            map.next_value_seed(Unique {
+                within,
+                repeated: self.repeated,
+            })?;
+            seen.insert(key);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +258,69 @@ mod tests {
             f32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()),
             -2.0
         );
+    }
+
+    /// `bytes` with its JSON header replaced by `json` (padded to a multiple of 8).
+    fn with_header(bytes: &[u8], json: &str) -> Vec<u8> {
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let mut header = json.as_bytes().to_vec();
+        header.resize(header.len().div_ceil(8) * 8, b' ');
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend(header);
+        out.extend(&bytes[8 + n..]);
+        out
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_wherever_it_is() {
+        let bytes = two_tensors();
+        let json = std::str::from_utf8(&bytes[8..8 + read_header(&bytes).unwrap().header_len])
+            .unwrap()
+            .trim_end()
+            .to_string();
+        // Unchanged, it reads; the same JSON written back reads too.
+        assert!(read_header(&with_header(&bytes, &json)).is_ok());
+        let b_entry = &json[json.find("\"b\":").unwrap()..];
+        let b_entry = &b_entry[..b_entry.find('}').unwrap() + 1];
+        let cases = [
+            // A tensor listed twice, the same both times (a map keeps one).
+            (
+                json.replacen(b_entry, &format!("{b_entry},{b_entry}"), 1),
+                "the header names the key `b` twice",
+            ),
+            // A metadata key twice: a reader would keep either value.
+            (
+                json.replacen("\"who\":\"test\"", "\"who\":\"test\",\"who\":\"other\"", 1),
+                "the header's entry `__metadata__` names `who` twice",
+            ),
+            // A field of one entry twice.
+            (
+                json.replacen(
+                    "\"dtype\":\"F32\"",
+                    "\"dtype\":\"F32\",\"dtype\":\"F32\"",
+                    1,
+                ),
+                "the header's entry `b` names `dtype` twice",
+            ),
+            // The same key spelt with an escape: JSON reads it as the same key.
+            (
+                json.replacen(
+                    b_entry,
+                    &format!("{b_entry},{}", b_entry.replacen("\"b\"", "\"\\u0062\"", 1)),
+                    1,
+                ),
+                "the header names the key `b` twice",
+            ),
+        ];
+        for (edited, want) in cases {
+            assert_ne!(edited, json, "the edit for `{want}` changed nothing");
+            let e = read_header(&with_header(&bytes, &edited)).unwrap_err();
+            assert!(e.contains(want), "`{want}` not in: {e}");
+            let e = crate::tensors::decode::<f32>(&with_header(&bytes, &edited))
+                .err()
+                .unwrap();
+            assert!(e.contains(want), "`{want}` not in: {e}");
+        }
     }
 
     #[test]

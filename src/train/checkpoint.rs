@@ -3,9 +3,9 @@
 //! - **Saving** writes a temporary file beside the target and renames it into place, so a
 //!   failure leaves either the previous checkpoint or the new one, never half of one.
 //! - **Loading** reads and checks everything first (the file's header, the architecture,
-//!   every key, shape and dtype, every value finite) and only then changes the model: a
-//!   bad file returns an error naming the key and the problem, and leaves the model as it
-//!   was.
+//!   every key, shape and dtype, every value finite, no negative running variance or
+//!   batch count) and only then changes the model: a bad file returns an error naming
+//!   the key and the problem, and leaves the model as it was.
 //! - **The architecture** ([`Module::architecture`], e.g. `resnet50 (ImageNet, B, v1.5)`)
 //!   is recorded in the file's metadata under [`ARCH_KEY`]. A file recorded for another
 //!   architecture is refused even when its keys and shapes fit (ResNet-50 v1 and v1.5
@@ -51,6 +51,28 @@ pub(crate) fn non_finite_entry<T: Float>(name: &str, value: &ArrayD<T>) -> Optio
          saved from a run that had diverged: load an earlier file, or train again with a \
          lower learning rate",
         value.len()
+    ))
+}
+
+/// If the buffer `name` holds a value no run can produce: a negative running variance
+/// (a mean of squares; eval mode would take its square root and give NaN) or a negative
+/// count of batches. A sentence naming the key, the first such value and its index, the
+/// rule and what to do; `None` for any other entry, or when all values keep the rule.
+pub(crate) fn impossible_entry<T: Float>(name: &str, value: &ArrayD<T>) -> Option<String> {
+    let what = if name.ends_with("running_var") {
+        "a running variance is a mean of squares, never negative (in eval mode batch norm \
+         takes its square root, and a negative one gives NaN)"
+    } else if is_counter(name) {
+        "a count of batches is never negative"
+    } else {
+        return None;
+    };
+    use ndarray::Dimension;
+    let (at, x) = value.indexed_iter().find(|(_, x)| **x < T::zero())?;
+    Some(format!(
+        "key `{name}` holds {x} at index {:?}: {what}; the file is corrupt: load an earlier \
+         file, or train again",
+        at.slice()
     ))
 }
 
@@ -103,8 +125,9 @@ pub fn save<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<(
 
 /// Loads every parameter and buffer of `model` from `path`. Nothing in the model changes
 /// unless the whole file checks out: the architecture recorded in it (if any) is the
-/// model's, every key is there with the model's shape and dtype, no key is left over, and
-/// every value is finite.
+/// model's, every key is there once with the model's shape and dtype, no key is left
+/// over, every value is finite, and no running variance or batch count is negative. A
+/// path that is not a regular file (a FIFO, a folder) is refused before it is opened.
 pub fn load<T: Float>(model: &dyn Module<T>, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let file = tensors::read_file::<T>(path)?;
@@ -172,7 +195,9 @@ pub(crate) fn load_from<T: Float>(
                 param.shape()
             ));
         }
-        if let Some(problem) = non_finite_entry(name, value) {
+        if let Some(problem) =
+            non_finite_entry(name, value).or_else(|| impossible_entry(name, value))
+        {
             return Err(problem);
         }
         new_values.push((param, value));

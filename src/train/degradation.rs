@@ -134,6 +134,10 @@ impl DeepWarmup {
 ///   wall-time columns differ, as between any two runs). A folder that is missing or
 ///   holds no run state is not an error: the sweep says so on stderr and starts fresh,
 ///   so the same command can start a sweep and continue it after an interruption.
+/// - **One sweep at a time**: while a sweep runs, its folder holds the lock file
+///   `.resgrad-sweep.lock` with the sweep's PID, and a second sweep on the folder is
+///   refused, naming that PID. The lock is removed when the sweep ends; one left by a
+///   process that no longer runs is taken over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkpoints {
     /// The folder (created if missing).
@@ -987,12 +991,19 @@ struct Sweep {
     dir: PathBuf,
     every: usize,
     saved: BTreeMap<String, Saved>,
+    /// The folder's lock, held while the sweep runs, so that no other sweep uses it.
+    _lock: crate::io::FolderLock,
 }
 
+/// The lock file a sweep keeps in its checkpoint folder while it runs: this process's id.
+const LOCK: &str = ".resgrad-sweep.lock";
+
 impl Sweep {
-    /// Opens `ck.dir` for the runs `order` of `cfg`: refuses a folder with run states
-    /// unless resuming; when resuming, reads and checks the state of every run that has
-    /// one. Writes nothing but the folder itself.
+    /// Opens `ck.dir` for the runs `order` of `cfg`: locks it ([`LOCK`]; a folder another
+    /// running sweep holds is refused, naming its PID), then refuses a folder with run
+    /// states unless resuming; when resuming, reads and checks the state of every run that
+    /// has one. Writes nothing but the folder itself and the lock, which is removed when
+    /// the sweep ends.
     fn open(
         ck: &Checkpoints,
         cfg: &DegradationConfig,
@@ -1000,6 +1011,9 @@ impl Sweep {
         prints: &DataPrint,
     ) -> crate::Result<Sweep> {
         let dir = &ck.dir;
+        let lock =
+            crate::io::FolderLock::take(dir, LOCK, "sweep", "--checkpoint-dir (Checkpoints::dir)")
+                .map_err(|e| Error::checkpoint(dir, e))?;
         let found = state_files(dir)?;
         if !ck.resume && !found.is_empty() {
             return Err(Error::checkpoint(
@@ -1046,6 +1060,7 @@ impl Sweep {
             dir: dir.clone(),
             every: ck.every,
             saved,
+            _lock: lock,
         })
     }
 }

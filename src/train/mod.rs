@@ -40,7 +40,7 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Pad-4, random crop, flip.
     pub augment: bool,
-    /// Evaluate every this many steps (and at the end).
+    /// Evaluate every this many steps (and at the end); at least 1.
     pub eval_every: usize,
     /// At most this many images of each split for evaluation (0: all).
     pub eval_images: usize,
@@ -66,9 +66,9 @@ pub struct TrainConfig {
 
 impl TrainConfig {
     /// Checks the values before any step runs: at least one step, a batch of at least one
-    /// image, a learning rate that is a finite number and not negative, a momentum in
-    /// `[0, 1)`, a weight decay that is finite and not negative. The trainer calls it; so
-    /// does [`DegradationConfig::check`].
+    /// image, an evaluation interval of at least one step, a learning rate that is a
+    /// finite number and not negative, a momentum in `[0, 1)`, a weight decay that is
+    /// finite and not negative. The trainer calls it; so does [`DegradationConfig::check`].
     #[track_caller]
     pub fn check(&self) -> Result<()> {
         let location = std::panic::Location::caller();
@@ -78,6 +78,14 @@ impl TrainConfig {
         }
         if self.batch == 0 {
             return bad("batch is 0; a batch needs at least 1 image (128 is usual)".into());
+        }
+        if self.eval_every == 0 {
+            return bad(format!(
+                "eval_every is 0; evaluate every N steps, N at least 1: a tenth of the run \
+                 ({}) is usual, and the run's length ({}) evaluates only at the end",
+                (self.steps / 10).max(1),
+                self.steps
+            ));
         }
         if !self.lr.is_finite() || self.lr < 0.0 {
             return bad(format!(
@@ -366,18 +374,22 @@ pub struct Run {
     pub opt: Sgd<f32>,
     /// Steps done so far.
     pub step: usize,
+    /// The run's length in steps (`cfg.steps` of [`Run::new`]): a loaded state's step
+    /// must be at most this ([`load_state`]).
+    pub steps: usize,
     /// The history so far.
     pub history: History,
 }
 
 impl Run {
-    /// A fresh run with `cfg`'s optimizer settings.
+    /// A fresh run with `cfg`'s optimizer settings and length.
     pub fn new(cfg: &TrainConfig) -> Self {
         Run {
             opt: Sgd::new(cfg.lr)
                 .momentum(cfg.momentum)
                 .weight_decay(cfg.weight_decay),
             step: 0,
+            steps: cfg.steps,
             history: History::default(),
         }
     }

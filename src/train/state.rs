@@ -5,11 +5,12 @@
 //! The file is written and read by the same encoder as model checkpoints
 //! ([`crate::tensors`]); the model's entries are checked by the same loader (architecture,
 //! keys, shapes, dtypes, finite values). A load also checks that the file holds every
-//! buffer the optimizer needs: with momentum, after the first step, a momentum buffer for
-//! every trainable parameter, finite and of the parameter's shape. A file that fails any
+//! buffer the optimizer needs and nothing else: with momentum, after the first step, a
+//! momentum buffer for every trainable parameter, finite and of the parameter's shape, and
+//! no other optimizer key; and that its step lies within the run. A file that fails any
 //! check changes neither the model nor the optimizer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use ndarray::ArrayD;
@@ -61,13 +62,14 @@ pub(crate) fn save_state_with(
 /// Loads what [`save_state`] wrote into `model` and `run` (checked first, then applied).
 ///
 /// Refused, with `model` and `run` unchanged: anything a model checkpoint refuses (see
-/// [`checkpoint::load`]); a file without the step; and, when `run`'s optimizer has
-/// momentum and the file is past step 0, a momentum buffer missing for any trainable
-/// parameter (the error lists the missing keys), of the wrong shape, or not finite.
+/// [`checkpoint::load`]); a file without the step, or with a step past the run's length
+/// ([`Run::steps`]); an optimizer key other than the momentum buffer of a trainable
+/// parameter; and, when `run`'s optimizer has momentum and the file is past step 0, a
+/// momentum buffer missing for any trainable parameter (the error lists the missing
+/// keys), of the wrong shape, or not finite.
 pub fn load_state(model: &dyn Module<f32>, run: &mut Run, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::checkpoint(path, format!("could not read: {e}")))?;
+    let bytes = tensors::read_bytes(path)?;
     load_state_from(model, run, &bytes, path)
 }
 
@@ -102,10 +104,45 @@ fn load_state_from(
         .get("step")
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| Error::checkpoint(path, "no training step in the metadata: is this a model checkpoint, not a training state?"))?;
+    if step > run.steps {
+        return Err(Error::checkpoint(
+            path,
+            format!(
+                "its metadata `step` is {step}, past the run's {} steps (TrainConfig::steps): \
+                 a state is saved at a step of its run, so this file is corrupt or from a \
+                 longer run; load it into a Run made for at least {step} steps, or load \
+                 another file",
+                run.steps
+            ),
+        ));
+    }
     let mut momenta = Vec::new();
     let mut missing = Vec::new();
     let needs_momentum = run.opt.momentum != 0.0 && step > 0;
-    for (name, p, role) in model.state() {
+    let state = model.state();
+    let known: HashSet<String> = state
+        .iter()
+        .filter(|(_, _, role)| *role == Role::Parameter)
+        .map(|(name, _, _)| momentum_key(name))
+        .collect();
+    let unknown: Vec<&str> = file
+        .tensors
+        .keys()
+        .filter(|k| k.starts_with(OPTIM) && !known.contains(*k))
+        .map(String::as_str)
+        .collect();
+    if let Some(first) = unknown.first() {
+        return Err(Error::checkpoint(
+            path,
+            format!(
+                "the file has {} optimizer key(s) the model's optimizer does not know (`{first}` \
+                 first); a training state holds `{OPTIM}<parameter>.momentum_buffer` for \
+                 trainable parameters only: is the file for another model, or was it edited?",
+                unknown.len()
+            ),
+        ));
+    }
+    for (name, p, role) in state {
         let key = momentum_key(&name);
         let Some((dtype, v)) = file.tensors.get(&key) else {
             if needs_momentum && role == Role::Parameter {

@@ -399,6 +399,17 @@ pub fn train_step_secs(depth: usize, n: usize, steps: usize) -> (f64, f64) {
     (train, infer)
 }
 
+/// Refuses a batch whose training step of a CIFAR ResNet of `depth` (option A, what
+/// [`BenchNet`] builds) would not fit in this machine's memory, before any net is built or
+/// any process started; the error names the batch, the estimate and the machine's memory.
+fn check_batch(depth: usize, n: usize) -> Result<(), String> {
+    use resgrad::models::CifarSpec;
+    use resgrad::nn::ShortcutOption;
+    CifarSpec::resnet(depth, ShortcutOption::A)
+        .check_step::<f32>(n, 32)
+        .map_err(|e| format!("bench train --batch: {e}"))
+}
+
 /// What the training benchmarks run: a CIFAR ResNet (option A), its parameters, SGD with
 /// momentum 0.9 and weight decay 1e-4, one fixed batch of `n` images and their labels.
 struct BenchNet {
@@ -432,6 +443,7 @@ impl BenchNet {
 pub fn print_op_profile(depth: usize, n: usize, steps: usize) -> Result<(), String> {
     use resgrad::nn::{Mode, Module};
     resgrad::models::cifar_blocks_per_stage(depth).map_err(|e| e.to_string())?;
+    check_batch(depth, n)?;
     resgrad::train::tune_allocator();
     let BenchNet {
         model,
@@ -484,6 +496,7 @@ pub fn print_op_profile(depth: usize, n: usize, steps: usize) -> Result<(), Stri
 /// the net's own.
 pub fn print_one_net(depth: usize, n: usize, steps: usize) -> Result<(), String> {
     resgrad::models::cifar_blocks_per_stage(depth).map_err(|e| e.to_string())?;
+    check_batch(depth, n)?;
     resgrad::train::tune_allocator();
     let (train, infer) = train_step_secs(depth, n, steps);
     let rss = peak_rss_mib().map_or("null".to_string(), |m| format!("{m:.1}"));
@@ -510,7 +523,8 @@ fn json_number(line: &str, key: &str) -> Option<f64> {
 }
 
 /// `resgrad bench train`: for each depth, a child process measures one CIFAR ResNet
-/// (option A) at batch `n` (so that each peak resident memory is that net's alone); a
+/// (option A) at batch `n` (so that each peak resident memory is that net's alone; a batch
+/// that would not fit in memory is refused before any process starts); a
 /// table of images per second and peak memory, and with `json`, one JSON line per net
 /// appended to that file (the fields of PyTorch's `bench_resnet.py` where they mean the
 /// same, so that ratios can be taken line by line).
@@ -523,6 +537,9 @@ pub fn print_train_bench(
     for &d in depths {
         resgrad::models::cifar_blocks_per_stage(d)
             .map_err(|e| format!("bench train --depths: {e}"))?;
+    }
+    for &d in depths {
+        check_batch(d, n)?;
     }
     let exe = std::env::current_exe().map_err(|e| format!("bench train: {e}"))?;
     println!(

@@ -127,6 +127,7 @@ fn degradation(a: Degradation) -> Result<(), String> {
         }),
     };
     cfg.check().map_err(|e| e.to_string())?;
+    writable("--out", &a.out)?;
     let data = load_splits(a.data, a.data_dir.as_deref())
         .map_err(|e| e.to_string())?
         .prepare(a.subset, a.half_size);
@@ -146,9 +147,19 @@ fn io_error(dir: &std::path::Path, e: std::io::Error) -> String {
     format!("could not write to {}: {e}", dir.display())
 }
 
+/// Refuses an output folder that cannot be written before any work starts, naming the
+/// flag that gave it (`flag`; empty for the tour's fixed folder).
+fn writable(flag: &str, dir: &std::path::Path) -> Result<(), String> {
+    resgrad::check_writable_folder(dir).map_err(|e| match flag {
+        "" => e.to_string(),
+        _ => format!("{flag}: {e}"),
+    })
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         None => {
+            writable("", "out".as_ref())?;
             let tour = viz::tour::run_tour("out").map_err(|e| io_error("out".as_ref(), e))?;
             println!("\nopen {} ({:.0} s)", tour.page.display(), tour.seconds);
         }
@@ -173,6 +184,7 @@ fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Some(Command::Flow { out }) => {
+            writable("--out", &out)?;
             let figures = viz::flow::all_figures_with_progress();
             let n = figures.save(&out).map_err(|e| io_error(&out, e))?;
             print!("{}", figures.report(&out));
