@@ -16,8 +16,10 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-/// Elements per task: below this a loop runs on the calling thread.
-pub const CHUNK: usize = 1 << 15;
+/// Elements per task: below this a loop runs on the calling thread. Under Miri, which runs
+/// code some thousand times slower, it is 64, so that the tests reach the split over
+/// threads at sizes Miri runs in seconds (`tests/kernels_miri.rs`).
+pub const CHUNK: usize = if cfg!(miri) { 64 } else { 1 << 15 };
 
 /// A vector of `len` values written by `fill`, which is given the uninitialised space.
 ///

@@ -327,7 +327,7 @@ fn masked_with_sums(
     let plane = plane.max(1);
     // One entry per plane of `out`, a short last plane included.
     let mut partial = vec![(0.0, 0.0); dy.len().div_ceil(plane)];
-    let task_planes = CHUNK.div_ceil(c * plane).max(1) * c;
+    let task_planes = CHUNK.div_ceil((c * plane).max(1)).max(1) * c;
     let run = |first: usize, out: &mut [MaybeUninit<f32>], part: &mut [(f64, f64)]| {
         for (p, (o, s)) in out.chunks_mut(plane).zip(part).enumerate() {
             let at = (first + p) * plane;
