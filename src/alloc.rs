@@ -17,6 +17,7 @@
 pub(crate) fn tune() {
     use std::sync::Once;
     static ONCE: Once = Once::new();
+    // glibc's `int mallopt(int param, int value)` (<malloc.h>), declared with its own types.
     unsafe extern "C" {
         fn mallopt(param: i32, value: i32) -> i32;
     }
@@ -24,8 +25,9 @@ pub(crate) fn tune() {
     const M_MMAP_THRESHOLD: i32 = -3;
     ONCE.call_once(|| {
         if std::env::var_os("RESGRAD_NO_MALLOPT").is_none() {
-            // Safety: mallopt only changes glibc's allocation thresholds; both values are
-            // within glibc's documented ranges.
+            // SAFETY: the declaration above is glibc's (this item is built for glibc only),
+            // and mallopt only changes its allocation thresholds; both values are within
+            // glibc's documented ranges (mallopt(3)).
             unsafe {
                 mallopt(M_MMAP_THRESHOLD, 32 << 20);
                 mallopt(M_TRIM_THRESHOLD, i32::MAX);

@@ -50,14 +50,17 @@ fn count(delta: isize) {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size() as isize);
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `alloc`.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         count(-(layout.size() as isize));
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `dealloc`.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
         count(new as isize - layout.size() as isize);
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `realloc`.
         unsafe { System.realloc(ptr, layout, new) }
     }
 }

@@ -14,13 +14,16 @@ struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 
+// SAFETY: every call is passed on to `System` unchanged; the counters only update atomics.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `alloc`.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `dealloc`.
         unsafe { System.dealloc(ptr, layout) }
     }
 }

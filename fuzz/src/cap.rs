@@ -84,17 +84,21 @@ fn check(size: usize) {
 unsafe impl GlobalAlloc for Capped {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         check(layout.size());
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `alloc`.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         check(layout.size());
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `alloc_zeroed`.
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         check(new_size);
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `realloc`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: passed on unchanged, so the caller keeps `System`'s contract for `dealloc`.
         unsafe { System.dealloc(ptr, layout) }
     }
 }

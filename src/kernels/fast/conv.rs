@@ -240,7 +240,7 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
         match nr {
             #[cfg(target_arch = "x86_64")]
             32 if is_x86_feature_detected!("avx512f") => {
-                // SAFETY: the CPU has AVX-512 (checked just above).
+                // SAFETY: the CPU has AVX-512F (`is_x86_feature_detected!` just above).
                 unsafe { self.pack_rows_avx512(r0, kr, c0, nc, out) }
             }
             32 => self.pack_rows::<32>(r0, kr, c0, nc, out),
@@ -265,18 +265,22 @@ impl<T: Element> Panel<T> for Im2colPanel<'_, T> {
 }
 
 impl<T: Element> Im2colPanel<'_, T> {
-    /// [`Panel::pack`] for strips `NR` wide. Rows are taps `r0..r0+kr`, columns are pixels;
-    /// tap by tap, so that each tap's plane and shift are found once, a row of each strip in
-    /// turn. A row inside the plane is one copy of `NR` values and the zeros of its wrapped
-    /// columns.
     /// [`Im2colPanel::pack_rows`] for 32-wide strips compiled with AVX-512, so that a
     /// row's copy is two 16-lane loads and stores (the AVX-512 kernel's strips are 32 wide).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F. (The body is safe code; only the instructions it is compiled
+    /// to need the check.)
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn pack_rows_avx512(&self, r0: usize, kr: usize, c0: usize, nc: usize, out: &mut [T]) {
         self.pack_rows::<32>(r0, kr, c0, nc, out)
     }
 
+    /// [`Panel::pack`] for strips `NR` wide. Rows are taps `r0..r0+kr`, columns are pixels;
+    /// tap by tap, so that each tap's plane and shift are found once, a row of each strip in
+    /// turn. A row inside the plane is one copy of `NR` values and the zeros of its wrapped
+    /// columns.
     #[inline(always)]
     fn pack_rows<const NR: usize>(
         &self,

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 
 use super::gemm::{
-    ASource, Element, Isa, Kernel, MatRef, PackedA, Panel, Scratch, blocked, check_c,
+    ASource, Element, Isa, Kernel, MatRef, PackedA, Panel, Scratch, blocked, check_product,
 };
 
 thread_local! {
@@ -52,11 +52,9 @@ impl Element for f64 {
 fn supported(isa: Isa) -> Isa {
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 if is_x86_feature_detected!("avx512f") => Isa::Avx512,
+        Isa::Avx512 if Avx512::supported() => Isa::Avx512,
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") => {
-            Isa::Avx2
-        }
+        Isa::Avx2 if Avx2::supported() => Isa::Avx2,
         _ => Isa::Portable,
     }
 }
@@ -82,21 +80,9 @@ pub fn dgemm_with(
     ldc: usize,
     accumulate: bool,
 ) {
-    assert_eq!(
-        a.cols(),
-        b.rows(),
-        "dgemm: A is {}x{}, B is {}x{}",
-        a.rows(),
-        a.cols(),
-        b.rows(),
-        b.cols()
-    );
-    let (m, n) = (a.rows(), b.cols());
-    check_c("dgemm", m, n, c.len(), ldc);
-    if m == 0 || n == 0 {
-        return;
-    }
-    let (dims, src) = ((m, a.cols()), ASource::OnTheFly(a));
+    let (a_shape, b_shape) = ((a.rows(), a.cols()), (b.rows(), b.cols()));
+    let dims = check_product("dgemm", a_shape, b_shape, c.len(), ldc);
+    let src = ASource::OnTheFly(a);
     match supported(isa) {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => blocked::<Avx512, _>(dims, src, b, c, ldc, accumulate),
@@ -115,27 +101,21 @@ pub fn dgemm_packed(
     ldc: usize,
     accumulate: bool,
 ) {
-    assert_eq!(
-        a.k,
-        b.rows(),
-        "dgemm: A is {}x{}, B is {}x{}",
-        a.m,
-        a.k,
-        b.rows(),
-        b.cols()
+    let dims = check_product(
+        "dgemm_packed",
+        (a.m, a.k),
+        (b.rows(), b.cols()),
+        c.len(),
+        ldc,
     );
-    check_c("dgemm", a.m, b.cols(), c.len(), ldc);
-    if a.m == 0 || b.cols() == 0 {
-        return;
-    }
     let src: ASource<f64, MatRef<f64>> = ASource::Packed(a);
     // `pack_with` only records a kernel the CPU supports.
     match a.isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => blocked::<Avx512, _>((a.m, a.k), src, b, c, ldc, accumulate),
+        Isa::Avx512 => blocked::<Avx512, _>(dims, src, b, c, ldc, accumulate),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => blocked::<Avx2, _>((a.m, a.k), src, b, c, ldc, accumulate),
-        _ => blocked::<Portable, _>((a.m, a.k), src, b, c, ldc, accumulate),
+        Isa::Avx2 => blocked::<Avx2, _>(dims, src, b, c, ldc, accumulate),
+        _ => blocked::<Portable, _>(dims, src, b, c, ldc, accumulate),
     }
 }
 
@@ -147,11 +127,14 @@ pub fn dgemm_reference(
     ldc: usize,
     accumulate: bool,
 ) {
-    for i in 0..a.rows() {
-        for j in 0..b.cols() {
+    let (m, k, n) = check_product("dgemm_reference", a.shape(), b.shape(), c.len(), ldc);
+    for i in 0..m {
+        for j in 0..n {
             let mut acc = if accumulate { c[i * ldc + j] } else { 0.0 };
-            for p in 0..a.cols() {
-                acc += a.at(i, p) * b.at(p, j);
+            for p in 0..k {
+                // SAFETY: i < m and p < k are inside A (m x k), p < k and j < n inside B
+                // (k x n): `check_product` checked that A's columns are B's rows.
+                acc += unsafe { a.at(i, p) * b.at(p, j) };
             }
             c[i * ldc + j] = acc;
         }
@@ -166,6 +149,11 @@ impl Kernel for Portable {
     type E = f64;
     const MR: usize = 4;
     const NR: usize = 8;
+    fn supported() -> bool {
+        true
+    }
+    /// # Safety
+    /// As [`Kernel::tile`].
     unsafe fn tile(
         kc: usize,
         a: *const f64,
@@ -176,7 +164,8 @@ impl Kernel for Portable {
     ) {
         let mut acc = [[0f64; 8]; 4];
         for p in 0..kc {
-            // Safety: the caller guarantees kc * MR and kc * NR values behind a and b.
+            // SAFETY: p < kc, and the caller guarantees kc * MR values behind a and kc * NR
+            // behind b (`Kernel::tile`'s contract); [f64; N] has f64's alignment.
             let (ap, bp) = unsafe {
                 (
                     &*(a.add(p * 4) as *const [f64; 4]),
@@ -191,7 +180,8 @@ impl Kernel for Portable {
         }
         for (i, row) in acc.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
-                // Safety: the caller guarantees an MR x NR tile at c with row stride ldc.
+                // SAFETY: i < MR and j < NR, and the caller guarantees an MR x NR tile at c
+                // with row stride ldc (`Kernel::tile`'s contract).
                 unsafe {
                     let dst = c.add(i * ldc + j);
                     *dst = if accumulate { *dst + v } else { v };
@@ -209,6 +199,11 @@ impl Kernel for Avx2 {
     type E = f64;
     const MR: usize = 6;
     const NR: usize = 8;
+    fn supported() -> bool {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    /// # Safety
+    /// As [`Kernel::tile`].
     unsafe fn tile(
         kc: usize,
         a: *const f64,
@@ -217,10 +212,16 @@ impl Kernel for Avx2 {
         ldc: usize,
         accumulate: bool,
     ) {
+        // SAFETY: `Kernel::tile`'s contract is `avx2_6x8`'s, with MR x NR = 6 x 8.
         unsafe { avx2_6x8(kc, a, b, c, ldc, accumulate) }
     }
 }
 
+/// The AVX2+FMA tile: `C[6 x 8] (+)= A[6 x kc] B[kc x 8]`, two 4-lane registers per row.
+///
+/// # Safety
+/// `a` holds `kc * 6` values, `b` holds `kc * 8`, `c` addresses a 6 x 8 tile with row
+/// stride `ldc`, and the CPU has AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2_6x8(
@@ -232,6 +233,9 @@ unsafe fn avx2_6x8(
     accumulate: bool,
 ) {
     use std::arch::x86_64::*;
+    // SAFETY: the loads read b[p * 8..p * 8 + 8] and a[p * 6 + i] for p < kc, i < 6, and the
+    // stores write c[i * ldc..i * ldc + 8] for i < 6: inside what the caller guarantees
+    // (this function's contract), as is the CPU's AVX2 and FMA.
     unsafe {
         let mut c0 = [_mm256_setzero_pd(); 6];
         let mut c1 = [_mm256_setzero_pd(); 6];
@@ -264,6 +268,11 @@ impl Kernel for Avx512 {
     type E = f64;
     const MR: usize = 8;
     const NR: usize = 16;
+    fn supported() -> bool {
+        is_x86_feature_detected!("avx512f")
+    }
+    /// # Safety
+    /// As [`Kernel::tile`].
     unsafe fn tile(
         kc: usize,
         a: *const f64,
@@ -272,10 +281,16 @@ impl Kernel for Avx512 {
         ldc: usize,
         accumulate: bool,
     ) {
+        // SAFETY: `Kernel::tile`'s contract is `avx512_8x16`'s, with MR x NR = 8 x 16.
         unsafe { avx512_8x16(kc, a, b, c, ldc, accumulate) }
     }
 }
 
+/// The AVX-512 tile: `C[8 x 16] (+)= A[8 x kc] B[kc x 16]`, two 8-lane registers per row.
+///
+/// # Safety
+/// `a` holds `kc * 8` values, `b` holds `kc * 16`, `c` addresses an 8 x 16 tile with row
+/// stride `ldc`, and the CPU has AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn avx512_8x16(
@@ -287,6 +302,9 @@ unsafe fn avx512_8x16(
     accumulate: bool,
 ) {
     use std::arch::x86_64::*;
+    // SAFETY: the loads read b[p * 16..p * 16 + 16] and a[p * 8 + i] for p < kc, i < 8, and
+    // the stores write c[i * ldc..i * ldc + 16] for i < 8: inside what the caller guarantees
+    // (this function's contract), as is the CPU's AVX-512F.
     unsafe {
         let mut c0 = [_mm512_setzero_pd(); 8];
         let mut c1 = [_mm512_setzero_pd(); 8];

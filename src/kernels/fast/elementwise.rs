@@ -3,25 +3,34 @@
 //! no result; a small tensor stays on the calling thread, where waking the thread pool
 //! would cost more than the loop.
 //!
-//! The outputs are written once, without being zeroed first ([`written`]): at a ResNet's
-//! sizes a zeroing pass costs as much as the loop that follows it.
+//! The outputs are written once, without being zeroed first (by `written`, below): at a
+//! ResNet's sizes a zeroing pass costs as much as the loop that follows it. `written` hands
+//! out uninitialised memory and trusts its caller to fill it, so it is private to the fast
+//! kernels, whose every call writes each element; code outside cannot call it:
+//!
+//! ```compile_fail,E0603
+//! let v: Vec<f32> = unsafe { resgrad::kernels::fast::elementwise::written(4, |_| {}) };
+//! ```
 
 use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-/// Elements per task: below this a loop runs on the calling thread.
-pub const CHUNK: usize = 1 << 15;
+/// Elements per task: below this a loop runs on the calling thread. Under Miri, which runs
+/// code some thousand times slower, it is 64, so that the tests reach the split over
+/// threads at sizes Miri runs in seconds (`tests/kernels_miri.rs`).
+pub const CHUNK: usize = if cfg!(miri) { 64 } else { 1 << 15 };
 
 /// A vector of `len` values written by `fill`, which is given the uninitialised space.
 ///
 /// # Safety
 /// `fill` must write every one of the `len` elements (a panic in `fill` is fine: the
 /// vector is then dropped empty).
-pub unsafe fn written<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
+pub(super) unsafe fn written<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
     let mut v = Vec::with_capacity(len);
     fill(&mut v.spare_capacity_mut()[..len]);
-    // SAFETY: the caller's `fill` wrote all `len` elements.
+    // SAFETY: the caller's `fill` wrote all `len` elements (this function's contract), and
+    // `with_capacity(len)` made room for them.
     unsafe { v.set_len(len) };
     v
 }
@@ -34,8 +43,9 @@ pub fn map2<T: Copy + Send + Sync>(a: &[T], b: &[T], f: impl Fn(T, T) -> T + Syn
             o.write(f(x, y));
         }
     };
-    // SAFETY: the chunks of `out` cover it, and `run` writes every element of each (the
-    // three slices of a chunk have one length).
+    // SAFETY: `written`'s `fill` must write all of `out`: the chunks of `out` cover it, and
+    // `run` writes every element of each, since a chunk of `a` and of `b` has the chunk's
+    // length (a and b have out's length: asserted above).
     unsafe {
         written(a.len(), |out| {
             if a.len() <= CHUNK {
@@ -56,7 +66,7 @@ pub fn map1<T: Copy + Send + Sync>(a: &[T], f: impl Fn(T) -> T + Sync) -> Vec<T>
             o.write(f(x));
         }
     };
-    // SAFETY: as in `map2`, every chunk of `out` is written whole.
+    // SAFETY: as in `map2`, every chunk of `out` is written whole (`out` has a's length).
     unsafe {
         written(a.len(), |out| {
             if a.len() <= CHUNK {

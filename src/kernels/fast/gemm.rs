@@ -105,14 +105,22 @@ pub struct MatRef<'a, E = f32> {
 
 impl<'a, E: Copy> MatRef<'a, E> {
     /// A `rows x cols` view with the given strides. Panics if an element would fall
-    /// outside `data` (checked once here, so the packing loops need no checks).
+    /// outside `data` (checked once here, so the packing loops need no checks). The last
+    /// element's index, `(rows - 1) rs + (cols - 1) cs`, is worked out in arithmetic that
+    /// cannot wrap: strides so large that it passes `usize::MAX` are refused too.
     pub fn new(data: &'a [E], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
         if rows > 0 && cols > 0 {
-            let last = (rows - 1) * rs + (cols - 1) * cs;
+            let last = (rows - 1)
+                .checked_mul(rs)
+                .zip((cols - 1).checked_mul(cs))
+                .and_then(|(down, across)| down.checked_add(across));
             assert!(
-                last < data.len(),
-                "MatRef: a {rows}x{cols} view with strides ({rs}, {cs}) needs {} elements, the slice has {}",
-                last + 1,
+                last.is_some_and(|last| last < data.len()),
+                "MatRef::new: a {rows}x{cols} view with strides ({rs}, {cs}) needs {} elements, \
+                 the slice has {}; its last element, (rows - 1) rs + (cols - 1) cs, must be \
+                 inside the slice",
+                last.map_or("more than usize::MAX".into(), |last| (last as u128 + 1)
+                    .to_string()),
                 data.len()
             );
         }
@@ -135,15 +143,31 @@ impl<'a, E: Copy> MatRef<'a, E> {
         Self::new(data, cols, rows, 1, cols)
     }
 
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// Element `(i, j)`, read without a bounds check.
+    ///
+    /// # Safety
+    /// `i < rows` and `j < cols`: then `i rs + j cs` is at most the last element's index,
+    /// which [`MatRef::new`] checked is inside `data`.
     #[inline(always)]
-    pub(super) fn at(&self, i: usize, j: usize) -> E {
-        // In bounds by the check in `new` (i < rows, j < cols at every call site).
+    pub(super) unsafe fn at(&self, i: usize, j: usize) -> E {
+        debug_assert!(i < self.rows && j < self.cols);
+        // SAFETY: i < rows and j < cols (this function's contract), so the index is at most
+        // (rows - 1) rs + (cols - 1) cs, which `new` checked is below data.len().
         unsafe { *self.data.get_unchecked(i * self.rs + j * self.cs) }
     }
 }
 
 /// A matrix the GEMM can pack from, without it ever being written out in full: a dense
 /// [`MatRef`], or an image seen through im2col (see the conv kernels).
+///
+/// The GEMM reads `rows()` and `cols()` once per product and sizes every buffer from those
+/// answers, so an implementation that answers differently later cannot make it write
+/// outside C.
 pub trait Panel<E = f32> {
     /// Number of rows.
     fn rows(&self) -> usize;
@@ -151,12 +175,51 @@ pub trait Panel<E = f32> {
     fn cols(&self) -> usize;
     /// Packs the block `rows r0..r0+kr, cols c0..c0+nc` into strips `nr` columns wide:
     /// `out[t * nr * kr + r * nr + j] = self[r0 + r, c0 + t * nr + j]`, zero past `nc`.
-    /// (How the GEMM packs B.)
+    /// (How the GEMM packs B.) The block must lie inside the matrix, and `out` must hold
+    /// `ceil(nc / nr)` strips of `nr x kr`.
     fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [E]);
     /// Packs the block `rows r0..r0+mc, cols c0..c0+kc` into strips `mr` rows tall:
     /// `out[s * mr * kc + c * mr + i] = self[r0 + s * mr + i, c0 + c]`, zero past `mc`.
-    /// (How the GEMM packs A.)
+    /// (How the GEMM packs A.) The block must lie inside the matrix, and `out` must hold
+    /// `ceil(mc / mr)` strips of `mr x kc`.
     fn pack_transposed(&self, r0: usize, mc: usize, c0: usize, kc: usize, mr: usize, out: &mut [E]);
+}
+
+/// Checks one call of [`Panel::pack`] or [`Panel::pack_transposed`] (`what`) on a
+/// `shape.0 x shape.1` panel: the block, rows `r0..r0 + rows` and columns `c0..c0 + cols`,
+/// must lie inside it, the strips must be at least one wide, and `out` must hold the
+/// strips: `ceil(across / width)` of `width x along`, where `across` is the side the strips
+/// cut (`cols` for `pack`, `rows` for `pack_transposed`) and `along` the other.
+fn check_block(
+    what: &str,
+    shape: (usize, usize),
+    (r0, rows): (usize, usize),
+    (c0, cols): (usize, usize),
+    (width, across, along): (usize, usize, usize),
+    out: usize,
+) {
+    let (prows, pcols) = shape;
+    let inside =
+        |start: usize, len: usize, end: usize| start.checked_add(len).is_some_and(|e| e <= end);
+    assert!(
+        inside(r0, rows, prows) && inside(c0, cols, pcols),
+        "{what}: rows {r0}..{r0}+{rows} and columns {c0}..{c0}+{cols} were asked of a \
+         {prows}x{pcols} matrix; the block must lie inside it"
+    );
+    assert!(
+        width > 0,
+        "{what}: the strips must be at least 1 wide, not 0"
+    );
+    let need = across
+        .div_ceil(width)
+        .checked_mul(width)
+        .and_then(|v| v.checked_mul(along));
+    assert!(
+        need.is_some_and(|need| need <= out),
+        "{what}: out has {out} values, the block needs {} (ceil({across} / {width}) strips \
+         of {width} x {along}); out must hold every strip",
+        need.map_or("more than usize::MAX".into(), |n| n.to_string())
+    );
 }
 
 impl<E: Float> Panel<E> for MatRef<'_, E> {
@@ -167,6 +230,18 @@ impl<E: Float> Panel<E> for MatRef<'_, E> {
         self.cols
     }
     fn pack(&self, r0: usize, kr: usize, c0: usize, nc: usize, nr: usize, out: &mut [E]) {
+        let shape = (self.rows, self.cols);
+        check_block(
+            "MatRef::pack",
+            shape,
+            (r0, kr),
+            (c0, nc),
+            (nr, nc, kr),
+            out.len(),
+        );
+        if kr == 0 {
+            return;
+        }
         for (t, strip) in out
             .chunks_exact_mut(nr * kr)
             .take(nc.div_ceil(nr))
@@ -190,7 +265,9 @@ impl<E: Float> Panel<E> for MatRef<'_, E> {
                     }
                 } else {
                     for (j, v) in row[..w].iter_mut().enumerate() {
-                        *v = self.at(r0 + r, j0 + j);
+                        // SAFETY: r < kr and j0 + j < c0 + nc, so the element is inside
+                        // the block, which `check_block` put inside the matrix.
+                        *v = unsafe { self.at(r0 + r, j0 + j) };
                     }
                 }
                 row[w..].fill(E::zero());
@@ -206,12 +283,28 @@ impl<E: Float> Panel<E> for MatRef<'_, E> {
         mr: usize,
         out: &mut [E],
     ) {
-        pack_transposed_by_element(|i, j| self.at(i, j), (r0, mc, c0, kc, mr), out);
+        let (shape, rows, cols) = ((self.rows, self.cols), (r0, mc), (c0, kc));
+        check_block(
+            "MatRef::pack_transposed",
+            shape,
+            rows,
+            cols,
+            (mr, mc, kc),
+            out.len(),
+        );
+        if kc == 0 {
+            return;
+        }
+        // SAFETY: `pack_transposed_by_element` asks only for elements of the block, which
+        // `check_block` put inside the matrix.
+        pack_transposed_by_element(|i, j| unsafe { self.at(i, j) }, (r0, mc, c0, kc, mr), out);
     }
 }
 
 /// [`Panel::pack_transposed`] element by element, from `at(i, j)`, the panel's element:
 /// `out[s * mr * kc + c * mr + i] = at(r0 + s * mr + i, c0 + c)`, zero past `mc` rows.
+/// It calls `at(i, j)` only for `i` in `r0..r0 + mc` and `j` in `c0..c0 + kc` (a panel whose
+/// `at` reads without checks relies on this), and writes the strips that fit in `out`.
 pub(super) fn pack_transposed_by_element<E: Float>(
     at: impl Fn(usize, usize) -> E,
     (r0, mc, c0, kc, mr): (usize, usize, usize, usize, usize),
@@ -222,8 +315,10 @@ pub(super) fn pack_transposed_by_element<E: Float>(
         .take(mc.div_ceil(mr))
         .enumerate()
     {
+        // s < ceil(mc / mr), so i0 < r0 + mc; h rows of the strip are inside the block.
         let i0 = r0 + s * mr;
         let h = mr.min(r0 + mc - i0);
+        // A strip is `mr x kc`: kc columns, c < kc.
         for (c, col) in strip.chunks_exact_mut(mr).enumerate() {
             for (i, v) in col.iter_mut().enumerate() {
                 *v = if i < h { at(i0 + i, c0 + c) } else { E::zero() };
@@ -297,49 +392,55 @@ pub fn sgemm_with(
     ldc: usize,
     accumulate: bool,
 ) {
-    assert_eq!(
-        a.cols(),
-        b.rows(),
-        "sgemm: A is {}x{}, B is {}x{}",
-        a.rows(),
-        a.cols(),
-        b.rows(),
-        b.cols()
-    );
-    let (m, n) = (a.rows(), b.cols());
-    check_c("sgemm", m, n, c.len(), ldc);
-    if m == 0 || n == 0 {
-        return;
-    }
-    let (dims, src) = ((m, a.cols()), ASource::OnTheFly(a));
+    let (a_shape, b_shape) = ((a.rows(), a.cols()), (b.rows(), b.cols()));
+    let dims = check_product("sgemm", a_shape, b_shape, c.len(), ldc);
+    let src = ASource::OnTheFly(a);
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 if is_x86_feature_detected!("avx512f") => {
+        Isa::Avx512 if Avx512::supported() => {
             blocked::<Avx512, _>(dims, src, b, c, ldc, accumulate)
         }
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") => {
-            blocked::<Avx2, _>(dims, src, b, c, ldc, accumulate)
-        }
+        Isa::Avx2 if Avx2::supported() => blocked::<Avx2, _>(dims, src, b, c, ldc, accumulate),
         #[cfg(target_arch = "aarch64")]
-        Isa::Neon if std::arch::is_aarch64_feature_detected!("neon") => {
-            blocked::<Neon, _>(dims, src, b, c, ldc, accumulate)
-        }
+        Isa::Neon if Neon::supported() => blocked::<Neon, _>(dims, src, b, c, ldc, accumulate),
         _ => blocked::<Portable, _>(dims, src, b, c, ldc, accumulate),
     }
 }
 
 /// The naive triple loop that every kernel must equal (up to summation order).
 pub fn sgemm_reference(a: &MatRef, b: &MatRef, c: &mut [f32], ldc: usize, accumulate: bool) {
-    for i in 0..a.rows {
-        for j in 0..b.cols {
+    let (m, k, n) = check_product("sgemm_reference", a.shape(), b.shape(), c.len(), ldc);
+    for i in 0..m {
+        for j in 0..n {
             let mut acc = if accumulate { c[i * ldc + j] } else { 0.0 };
-            for p in 0..a.cols {
-                acc += a.at(i, p) * b.at(p, j);
+            for p in 0..k {
+                // SAFETY: i < m and p < k are inside A (m x k), p < k and j < n inside B
+                // (k x n): `check_product` checked that A's columns are B's rows.
+                acc += unsafe { a.at(i, p) * b.at(p, j) };
             }
             c[i * ldc + j] = acc;
         }
     }
+}
+
+/// Checks a product `C (+)= A B` for the function `what` and returns its sizes `(m, k, n)`:
+/// A (`m x k`) and B (`k x n`) must agree on `k`, and C (`len` values, row stride `ldc`)
+/// must hold `m x n` ([`check_c`]). The callers ask each panel its shape once and pass the
+/// answers here, so what was checked is what the loops use.
+pub(super) fn check_product(
+    what: &str,
+    (m, k): (usize, usize),
+    (kb, n): (usize, usize),
+    len: usize,
+    ldc: usize,
+) -> (usize, usize, usize) {
+    assert!(
+        k == kb,
+        "{what}: A is {m}x{k}, B is {kb}x{n}; A's columns must equal B's rows"
+    );
+    check_c(what, m, n, len, ldc);
+    (m, k, n)
 }
 
 /// A microkernel: `C[MR x NR] (+)= Apanel[MR x kc] Bpanel[kc x NR]`, reading the packed
@@ -349,9 +450,13 @@ pub(super) trait Kernel {
     type E: Element;
     const MR: usize;
     const NR: usize;
+    /// Whether this CPU has the kernel's instructions (asked at run time; the answer is
+    /// cached, so asking costs a load).
+    fn supported() -> bool;
     /// # Safety
-    /// `a` holds `kc * MR` floats, `b` holds `kc * NR`, and `c` addresses an `MR x NR` tile
-    /// with row stride `ldc`; the CPU supports the kernel's instructions.
+    /// `a` holds `kc * MR` values, `b` holds `kc * NR`, and `c` addresses an `MR x NR` tile
+    /// with row stride `ldc`; the CPU supports the kernel's instructions
+    /// ([`Kernel::supported`]).
     unsafe fn tile(
         kc: usize,
         a: *const Self::E,
@@ -384,16 +489,22 @@ fn kc_for(k: usize) -> usize {
     k.div_ceil(k.div_ceil(KC)).max(1)
 }
 
+/// The blocked loop of the module's docs with the kernel `K`: `C (+)= A B` for A `m x k`
+/// and B `k x n`. The sizes come in once, from the caller's [`check_product`]: B is not
+/// asked its shape again, so C is written over the `m x n` that was checked, whatever a
+/// [`Panel`] answers later.
 pub(super) fn blocked<K: Kernel, P: Panel<K::E>>(
-    (m, k): (usize, usize),
+    (m, k, n): (usize, usize, usize),
     a: ASource<K::E, P>,
     b: &impl Panel<K::E>,
     c: &mut [K::E],
     ldc: usize,
     accumulate: bool,
 ) {
-    let n = b.cols();
     let zero = <K::E as num_traits::Zero>::zero();
+    if m == 0 || n == 0 {
+        return;
+    }
     if k == 0 {
         if !accumulate {
             for i in 0..m {
@@ -456,13 +567,11 @@ impl PackedA {
         // `sgemm_with`), and the strip height it reads.
         let (isa, mr) = match isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if is_x86_feature_detected!("avx512f") => (Isa::Avx512, Avx512::MR),
+            Isa::Avx512 if Avx512::supported() => (Isa::Avx512, Avx512::MR),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") => {
-                (Isa::Avx2, Avx2::MR)
-            }
+            Isa::Avx2 if Avx2::supported() => (Isa::Avx2, Avx2::MR),
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon if std::arch::is_aarch64_feature_detected!("neon") => (Isa::Neon, Neon::MR),
+            Isa::Neon if Neon::supported() => (Isa::Neon, Neon::MR),
             _ => (Isa::Portable, Portable::MR),
         };
         PackedA::packed(isa, mr, a)
@@ -492,40 +601,44 @@ impl<E: Element> PackedA<E> {
 
 /// `C = A B` (or `C += A B`) with an A packed beforehand.
 pub fn sgemm_packed(a: &PackedA, b: &impl Panel, c: &mut [f32], ldc: usize, accumulate: bool) {
-    assert_eq!(
-        a.k,
-        b.rows(),
-        "sgemm: A is {}x{}, B is {}x{}",
-        a.m,
-        a.k,
-        b.rows(),
-        b.cols()
+    let dims = check_product(
+        "sgemm_packed",
+        (a.m, a.k),
+        (b.rows(), b.cols()),
+        c.len(),
+        ldc,
     );
-    check_c("sgemm", a.m, b.cols(), c.len(), ldc);
-    if a.m == 0 || b.cols() == 0 {
-        return;
-    }
     let src: ASource<f32, MatRef> = ASource::Packed(a);
     match a.isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => blocked::<Avx512, _>((a.m, a.k), src, b, c, ldc, accumulate),
+        Isa::Avx512 => blocked::<Avx512, _>(dims, src, b, c, ldc, accumulate),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => blocked::<Avx2, _>((a.m, a.k), src, b, c, ldc, accumulate),
+        Isa::Avx2 => blocked::<Avx2, _>(dims, src, b, c, ldc, accumulate),
         #[cfg(target_arch = "aarch64")]
-        Isa::Neon => blocked::<Neon, _>((a.m, a.k), src, b, c, ldc, accumulate),
-        _ => blocked::<Portable, _>((a.m, a.k), src, b, c, ldc, accumulate),
+        Isa::Neon => blocked::<Neon, _>(dims, src, b, c, ldc, accumulate),
+        _ => blocked::<Portable, _>(dims, src, b, c, ldc, accumulate),
     }
 }
 
-/// Checks that C, `len` elements long, holds an `m x n` matrix with row stride `ldc`.
+/// Checks that C, `len` elements long, holds an `m x n` matrix with row stride `ldc`:
+/// `ldc >= n`, and the last element, `(m - 1) ldc + n - 1`, inside the slice (worked out in
+/// arithmetic that cannot wrap).
 pub(super) fn check_c(what: &str, m: usize, n: usize, len: usize, ldc: usize) {
+    let end = (m.max(1) - 1)
+        .checked_mul(ldc)
+        .and_then(|v| v.checked_add(n));
     assert!(
-        m == 0 || n == 0 || ((m - 1) * ldc + n <= len && ldc >= n),
-        "{what}: C needs {m}x{n} with row stride {ldc}, the slice has {len}"
+        m == 0 || n == 0 || (end.is_some_and(|end| end <= len) && ldc >= n),
+        "{what}: C needs {m}x{n} with row stride {ldc}, that is {} values, and ldc >= n; \
+         the slice has {len}",
+        end.map_or("more than usize::MAX".into(), |end| end.to_string())
     );
 }
 
-/// All `MR x NR` tiles of one packed A block times one packed B panel.
+/// All `MR x NR` tiles of one packed A block times one packed B panel. The microkernel
+/// reads and writes through raw pointers, so this function checks, once, everything they
+/// rely on: the CPU runs `K`, `pa` holds `ceil(mc / MR)` strips of `MR x kc`, `pb` holds
+/// `ceil(nc / NR)` strips of `kc x NR`, and `c` holds `mc x nc` with row stride `ldc`.
 fn macro_tile<K: Kernel>(
     pa: &[K::E],
     pb: &[K::E],
@@ -534,8 +647,24 @@ fn macro_tile<K: Kernel>(
     ldc: usize,
     accumulate: bool,
 ) {
-    let mut edge = [<K::E as num_traits::Zero>::zero(); 8 * 32];
-    debug_assert!(K::MR * K::NR <= edge.len());
+    const EDGE: usize = 8 * 32;
+    // Every kernel's tile fits the edge buffer (checked when the kernel is compiled in).
+    const { assert!(K::MR * K::NR <= EDGE) };
+    assert!(
+        K::supported(),
+        "macro_tile: this CPU lacks the kernel's instructions"
+    );
+    let strips = |len: usize, width: usize| len.div_ceil(width) * width * kc;
+    let c_end = (mc.max(1) - 1)
+        .checked_mul(ldc)
+        .and_then(|v| v.checked_add(nc));
+    assert!(
+        pa.len() >= strips(mc, K::MR)
+            && pb.len() >= strips(nc, K::NR)
+            && (mc == 0 || nc == 0 || c_end.is_some_and(|end| end <= c.len())),
+        "macro_tile: the packed blocks or C are too short for {mc}x{nc}x{kc}"
+    );
+    let mut edge = [<K::E as num_traits::Zero>::zero(); EDGE];
     for jr in (0..nc).step_by(K::NR) {
         let nr = K::NR.min(nc - jr);
         let bp = pb[jr / K::NR * K::NR * kc..].as_ptr();
@@ -543,12 +672,17 @@ fn macro_tile<K: Kernel>(
             let mr = K::MR.min(mc - ir);
             let ap = pa[ir / K::MR * K::MR * kc..].as_ptr();
             if mr == K::MR && nr == K::NR {
-                // A full tile: the kernel reads and writes C directly. The tile lies inside
-                // `c` because sgemm checked C's extent.
+                // A full tile: the kernel reads and writes C directly.
+                // SAFETY: the strips at `ap` and `bp` are whole (ir < mc and jr < nc, and
+                // the lengths of `pa` and `pb` were checked above); the tile's last element,
+                // (ir + MR - 1) ldc + jr + NR - 1 <= (mc - 1) ldc + nc - 1, is inside `c`
+                // by the check above; the CPU runs K (checked above).
                 unsafe { K::tile(kc, ap, bp, c[ir * ldc + jr..].as_mut_ptr(), ldc, accumulate) };
             } else {
                 // An edge tile: compute the whole tile into a scratch buffer, keep the part
                 // that exists.
+                // SAFETY: the strips as above; `edge` holds an MR x NR tile with row stride
+                // NR (MR NR <= EDGE, asserted at compile time); the CPU runs K.
                 unsafe { K::tile(kc, ap, bp, edge.as_mut_ptr(), K::NR, false) };
                 for i in 0..mr {
                     let row = &mut c[(ir + i) * ldc + jr..][..nr];
@@ -596,6 +730,11 @@ impl Kernel for Portable {
     type E = f32;
     const MR: usize = 4;
     const NR: usize = 16;
+    fn supported() -> bool {
+        true
+    }
+    /// # Safety
+    /// As [`Kernel::tile`].
     unsafe fn tile(
         kc: usize,
         a: *const f32,
@@ -606,7 +745,8 @@ impl Kernel for Portable {
     ) {
         let mut acc = [[0f32; 16]; 4];
         for p in 0..kc {
-            // Safety: the caller guarantees kc * MR and kc * NR floats behind a and b.
+            // SAFETY: p < kc, and the caller guarantees kc * MR floats behind a and kc * NR
+            // behind b (`Kernel::tile`'s contract); [f32; N] has f32's alignment.
             let (ap, bp) = unsafe {
                 (
                     &*(a.add(p * 4) as *const [f32; 4]),
@@ -621,7 +761,8 @@ impl Kernel for Portable {
         }
         for (i, row) in acc.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
-                // Safety: the caller guarantees an MR x NR tile at c with row stride ldc.
+                // SAFETY: i < MR and j < NR, and the caller guarantees an MR x NR tile at c
+                // with row stride ldc (`Kernel::tile`'s contract).
                 unsafe {
                     let dst = c.add(i * ldc + j);
                     *dst = if accumulate { *dst + v } else { v };
@@ -639,6 +780,11 @@ impl Kernel for Avx2 {
     type E = f32;
     const MR: usize = 6;
     const NR: usize = 16;
+    fn supported() -> bool {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    /// # Safety
+    /// As [`Kernel::tile`].
     unsafe fn tile(
         kc: usize,
         a: *const f32,
@@ -647,10 +793,16 @@ impl Kernel for Avx2 {
         ldc: usize,
         accumulate: bool,
     ) {
+        // SAFETY: `Kernel::tile`'s contract is `avx2_6x16`'s, with MR x NR = 6 x 16.
         unsafe { avx2_6x16(kc, a, b, c, ldc, accumulate) }
     }
 }
 
+/// The AVX2+FMA tile: `C[6 x 16] (+)= A[6 x kc] B[kc x 16]`, two 8-lane registers per row.
+///
+/// # Safety
+/// `a` holds `kc * 6` floats, `b` holds `kc * 16`, `c` addresses a 6 x 16 tile with row
+/// stride `ldc`, and the CPU has AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2_6x16(
@@ -662,6 +814,9 @@ unsafe fn avx2_6x16(
     accumulate: bool,
 ) {
     use std::arch::x86_64::*;
+    // SAFETY: the loads read b[p * 16..p * 16 + 16] and a[p * 6 + i] for p < kc, i < 6, and
+    // the stores write c[i * ldc..i * ldc + 16] for i < 6: inside what the caller guarantees
+    // (this function's contract), as is the CPU's AVX2 and FMA.
     unsafe {
         let mut c0 = [_mm256_setzero_ps(); 6];
         let mut c1 = [_mm256_setzero_ps(); 6];
@@ -694,6 +849,11 @@ impl Kernel for Avx512 {
     type E = f32;
     const MR: usize = 8;
     const NR: usize = 32;
+    fn supported() -> bool {
+        is_x86_feature_detected!("avx512f")
+    }
+    /// # Safety
+    /// As [`Kernel::tile`].
     unsafe fn tile(
         kc: usize,
         a: *const f32,
@@ -702,10 +862,16 @@ impl Kernel for Avx512 {
         ldc: usize,
         accumulate: bool,
     ) {
+        // SAFETY: `Kernel::tile`'s contract is `avx512_8x32`'s, with MR x NR = 8 x 32.
         unsafe { avx512_8x32(kc, a, b, c, ldc, accumulate) }
     }
 }
 
+/// The AVX-512 tile: `C[8 x 32] (+)= A[8 x kc] B[kc x 32]`, two 16-lane registers per row.
+///
+/// # Safety
+/// `a` holds `kc * 8` floats, `b` holds `kc * 32`, `c` addresses an 8 x 32 tile with row
+/// stride `ldc`, and the CPU has AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn avx512_8x32(
@@ -717,6 +883,9 @@ unsafe fn avx512_8x32(
     accumulate: bool,
 ) {
     use std::arch::x86_64::*;
+    // SAFETY: the loads read b[p * 32..p * 32 + 32] and a[p * 8 + i] for p < kc, i < 8, and
+    // the stores write c[i * ldc..i * ldc + 32] for i < 8: inside what the caller guarantees
+    // (this function's contract), as is the CPU's AVX-512F.
     unsafe {
         let mut c0 = [_mm512_setzero_ps(); 8];
         let mut c1 = [_mm512_setzero_ps(); 8];

@@ -24,6 +24,11 @@ impl Kernel for Neon {
     type E = f32;
     const MR: usize = 8;
     const NR: usize = 12;
+    fn supported() -> bool {
+        std::arch::is_aarch64_feature_detected!("neon")
+    }
+    /// # Safety
+    /// As [`Kernel::tile`].
     unsafe fn tile(
         kc: usize,
         a: *const f32,
@@ -32,10 +37,16 @@ impl Kernel for Neon {
         ldc: usize,
         accumulate: bool,
     ) {
+        // SAFETY: `Kernel::tile`'s contract is `neon_8x12`'s, with MR x NR = 8 x 12.
         unsafe { neon_8x12(kc, a, b, c, ldc, accumulate) }
     }
 }
 
+/// The tile: `C[8 x 12] (+)= A[8 x kc] B[kc x 12]`.
+///
+/// # Safety
+/// `a` holds `kc * 8` floats, `b` holds `kc * 12`, `c` addresses an 8 x 12 tile with row
+/// stride `ldc`, and the CPU has NEON.
 #[target_feature(enable = "neon")]
 unsafe fn neon_8x12(
     kc: usize,
@@ -47,8 +58,9 @@ unsafe fn neon_8x12(
 ) {
     // acc[i][j] holds columns 4j..4j+4 of row i of the tile.
     let mut acc = [[vdupq_n_f32(0.0); 3]; 8];
-    // Safety (every pointer below): the caller guarantees kc * 8 floats behind a, kc * 12
-    // behind b, and an 8 x 12 tile at c with row stride ldc.
+    // SAFETY: the loads read a[p * 8..p * 8 + 8] and b[p * 12..p * 12 + 12] for p < kc, and
+    // the stores write c[i * ldc..i * ldc + 12] for i < 8: inside what the caller guarantees
+    // (this function's contract), as is the CPU's NEON.
     unsafe {
         for p in 0..kc {
             let a03 = vld1q_f32(a.add(p * 8));

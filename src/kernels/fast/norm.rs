@@ -85,29 +85,28 @@ fn per_channel<R: Send>(c: usize, len: usize, f: impl Fn(usize) -> R + Sync + Se
     }
 }
 
-/// `out[i] = f(channel, x_i, ...)` plane by plane, in tasks of whole samples of at least
-/// [`CHUNK`] values (one task when the tensor is small). `inputs` are read at the same
-/// index as `out`.
+/// `out[i] = f(channel, a_i, b_i)` plane by plane, in tasks of whole samples of at least
+/// [`CHUNK`] values (one task when the tensor is small). `a`, and `b` where there is one,
+/// have `out`'s length and are read at the same index: `f` is given each plane of `out`
+/// with the same plane of `a` and of `b`, all of one length.
 fn per_plane(
     (c, plane): (usize, usize),
-    inputs: [&[f32]; 3],
+    (a, b): (&[f32], Option<&[f32]>),
     out: &mut [MaybeUninit<f32>],
-    f: impl Fn(usize, &[f32], &[f32], &[f32], &mut [MaybeUninit<f32>]) + Sync,
+    f: impl Fn(usize, &[f32], Option<&[f32]>, &mut [MaybeUninit<f32>]) + Sync,
 ) {
+    assert!(
+        a.len() == out.len() && b.is_none_or(|b| b.len() == out.len()),
+        "per_plane: the inputs must have the output's length"
+    );
     let plane = plane.max(1);
-    let task = CHUNK.div_ceil(c * plane).max(1) * c * plane;
+    let sample = (c * plane).max(1);
+    let task = CHUNK.div_ceil(sample) * sample;
     let run = |start: usize, out: &mut [MaybeUninit<f32>]| {
         for (p, o) in out.chunks_mut(plane).enumerate() {
             let at = start + p * plane;
             let ch = (start / plane + p) % c;
-            let [a, b, d] = inputs.map(|v| {
-                if v.is_empty() {
-                    v
-                } else {
-                    &v[at..at + o.len()]
-                }
-            });
-            f(ch, a, b, d, o);
+            f(ch, &a[at..at + o.len()], b.map(|b| &b[at..at + o.len()]), o);
         }
     };
     if out.len() <= task {
@@ -116,6 +115,41 @@ fn per_plane(
         out.par_chunks_mut(task)
             .enumerate()
             .for_each(|(t, o)| run(t * task, o));
+    }
+}
+
+/// Checks the sizes of a batch norm call `what`, in O(1): `x` (`x_len` values) must hold
+/// `n c plane`, each per-channel slice (`channels`, by name) `c` values, and each present
+/// per-element slice (`elements`) as many as `x`. The loops below trust these lengths.
+fn check_dims<const C: usize, const E: usize>(
+    what: &str,
+    x_len: usize,
+    (n, c, plane): (usize, usize, usize),
+    channels: [(&str, &[f32]); C],
+    elements: [(&str, Option<&[f32]>); E],
+) {
+    let size = n.checked_mul(c).and_then(|v| v.checked_mul(plane));
+    assert!(
+        size == Some(x_len),
+        "{what}: x has {x_len} values, but dims (n, c, plane) = ({n}, {c}, {plane}) make {}; \
+         x must hold n c plane values",
+        size.map_or("more than usize::MAX".into(), |s| s.to_string())
+    );
+    for (name, v) in channels {
+        assert!(
+            v.len() == c,
+            "{what}: {name} has length {}, for {c} channels; it must hold one value per channel",
+            v.len()
+        );
+    }
+    for (name, v) in elements {
+        if let Some(v) = v {
+            assert!(
+                v.len() == x_len,
+                "{what}: {name} has length {} and x {x_len}; they must have the same length",
+                v.len()
+            );
+        }
     }
 }
 
@@ -143,41 +177,58 @@ pub fn channel_stats(x: &[f32], n: usize, c: usize, plane: usize) -> (Vec<f32>, 
 /// `Some(Some(s))` gives `relu(x * scale + shift + s)`, the same numbers as
 /// [`Var::relu`](crate::Var::relu) and [`Var::add_relu`](crate::Var::add_relu) on the
 /// batch norm's output.
+///
+/// Panics unless `x` holds `n c plane` values, `mean`, `inv_std`, `gamma` and `beta` hold `c`,
+/// and a shortcut `s` holds as many as `x`.
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_apply(
     x: &[f32],
-    (_n, c, plane): (usize, usize, usize),
+    (n, c, plane): (usize, usize, usize),
     mean: &[f32],
     inv_std: &[f32],
     gamma: &[f32],
     beta: &[f32],
     relu: Option<Option<&[f32]>>,
 ) -> Vec<f32> {
+    let shortcut = relu.flatten();
+    check_dims(
+        "batch_norm_apply",
+        x.len(),
+        (n, c, plane),
+        [
+            ("mean", mean),
+            ("inv_std", inv_std),
+            ("gamma", gamma),
+            ("beta", beta),
+        ],
+        [("the shortcut", shortcut)],
+    );
     let coefficients: Vec<(f32, f32)> = (0..c)
         .map(|ch| {
             let scale = gamma[ch] * inv_std[ch];
             (scale, beta[ch] - mean[ch] * scale)
         })
         .collect();
-    // SAFETY: `per_plane` hands every plane of `out` to the closure, which writes all of it.
+    // SAFETY: `written`'s `fill` must write all of `out`: `per_plane` hands every plane of
+    // `out` to the closure with the planes of x and of the shortcut, of the same length
+    // (it asserts that the inputs have out's length), and each arm writes every element.
     unsafe {
         written(x.len(), |out| {
-            let add = relu.flatten().unwrap_or(&[]);
-            per_plane((c, plane), [x, add, &[]], out, |ch, xp, sp, _, yp| {
+            per_plane((c, plane), (x, shortcut), out, |ch, xp, sp, yp| {
                 let (scale, shift) = coefficients[ch];
-                match relu {
-                    None => {
+                match (relu, sp) {
+                    (None, _) => {
                         for (yv, &xv) in yp.iter_mut().zip(xp) {
                             yv.write(xv * scale + shift);
                         }
                     }
-                    Some(None) => {
+                    (Some(_), None) => {
                         for (yv, &xv) in yp.iter_mut().zip(xp) {
                             let v = xv * scale + shift;
                             yv.write(keep_if_positive(v, v));
                         }
                     }
-                    Some(Some(_)) => {
+                    (Some(_), Some(sp)) => {
                         for ((yv, &xv), &sv) in yp.iter_mut().zip(xp).zip(sp) {
                             let v = xv * scale + shift + sv;
                             yv.write(keep_if_positive(v, v));
@@ -196,6 +247,9 @@ pub fn batch_norm_apply(
 /// `relu_y`, the output of a ReLU that followed the batch norm, masks `dy` first
 /// (`dy [y > 0]`, relu's rule): the masked gradient is written once, each plane's sums taken
 /// while it is in cache, and returned too (the gradient of a fused shortcut sum).
+///
+/// Panics unless `x` holds `n c plane` values, `dy` and `relu_y` as many, and `mean`,
+/// `inv_std` and `gamma` hold `c`.
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_backward(
     x: &[f32],
@@ -207,6 +261,13 @@ pub fn batch_norm_backward(
     gamma: &[f32],
     training: bool,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+    check_dims(
+        "batch_norm_backward",
+        x.len(),
+        (n, c, plane),
+        [("mean", mean), ("inv_std", inv_std), ("gamma", gamma)],
+        [("dy", Some(dy)), ("relu_y", relu_y)],
+    );
     let m = (n * plane) as f64;
     let masked = relu_y.map(|y| masked_with_sums(dy, x, y, (c, plane)));
     let (dgamma, dbeta): (Vec<f32>, Vec<f32>) = per_channel(c, x.len(), |ch| {
@@ -238,11 +299,14 @@ pub fn batch_norm_backward(
         })
         .collect();
     let g = masked.as_ref().map_or(dy, |(d, _)| &d[..]);
-    // SAFETY: `per_plane` hands every plane of `out` to the closure, which writes all of it.
+    // SAFETY: `written`'s `fill` must write all of `out`: `per_plane` hands every plane of
+    // `out` to the closure with the planes of the gradient and of x, of the same length (it
+    // asserts that the inputs have out's length), and the loop writes every element.
     let dx = unsafe {
         written(x.len(), |out| {
-            per_plane((c, plane), [g, x, &[]], out, |ch, gp, xp, _, dxp| {
+            per_plane((c, plane), (g, Some(x)), out, |ch, gp, xp, dxp| {
                 let (a, b, cc) = coefficients[ch];
+                let xp = xp.expect("x is passed to per_plane as Some");
                 for ((d, &g), &xv) in dxp.iter_mut().zip(gp).zip(xp) {
                     d.write(a * g + b * xv + cc);
                 }
@@ -261,20 +325,24 @@ fn masked_with_sums(
     (c, plane): (usize, usize),
 ) -> (Vec<f32>, Vec<(f64, f64)>) {
     let plane = plane.max(1);
-    let mut partial = vec![(0.0, 0.0); dy.len() / plane];
-    let task_planes = CHUNK.div_ceil(c * plane).max(1) * c;
+    // One entry per plane of `out`, a short last plane included.
+    let mut partial = vec![(0.0, 0.0); dy.len().div_ceil(plane)];
+    let task_planes = CHUNK.div_ceil((c * plane).max(1)).max(1) * c;
     let run = |first: usize, out: &mut [MaybeUninit<f32>], part: &mut [(f64, f64)]| {
         for (p, (o, s)) in out.chunks_mut(plane).zip(part).enumerate() {
             let at = (first + p) * plane;
             for (j, v) in o.iter_mut().enumerate() {
                 v.write(keep_if_positive(dy[at + j], y[at + j]));
             }
-            // SAFETY: every element of `o` was written just above.
+            // SAFETY: every element of `o` was written just above, and MaybeUninit<f32> has
+            // f32's layout.
             let o = unsafe { &*(o as *const [MaybeUninit<f32>] as *const [f32]) };
             *s = sums(o, Some(&x[at..at + o.len()]));
         }
     };
-    // SAFETY: the tasks' chunks cover `out`, and `run` writes every plane of its chunk.
+    // SAFETY: `written`'s `fill` must write all of `out`: the tasks' chunks cover `out`, and
+    // `run` writes every plane of its chunk, since `partial` has one entry per plane (a
+    // short last plane included) and the zip in `run` stops at neither side early.
     let masked = unsafe {
         written(dy.len(), |out| {
             if dy.len() <= task_planes * plane {
