@@ -763,8 +763,7 @@ impl Study {
             if v.len() != runs.len() || v.iter().any(|x| !x.is_finite()) {
                 continue;
             }
-            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let (lo, hi) = span(&v);
             mid.push((step as f64, mean(&v)));
             band.push((step as f64, lo, hi));
         }
@@ -844,12 +843,8 @@ impl Study {
                     chart.bands.push(Band {
                         points: (0..n)
                             .map(|l| {
-                                let v = at(l);
-                                (
-                                    x(l),
-                                    v.iter().copied().fold(f64::INFINITY, f64::min),
-                                    v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                                )
+                                let (lo, hi) = span(&at(l));
+                                (x(l), lo, hi)
                             })
                             .collect(),
                         color,
@@ -908,8 +903,8 @@ impl Study {
                     }
                     let at = |l: usize| gs.iter().map(|g| g.ratio[l]).collect::<Vec<f64>>();
                     let geo = |v: &[f64]| mean(&v.iter().map(|x| x.ln()).collect::<Vec<_>>()).exp();
-                    let lo = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
-                    let hi = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let lo = |v: &[f64]| span(v).0;
+                    let hi = |v: &[f64]| span(v).1;
                     chart.series.push(Series::new(
                         format!("{} ({} seeds)", net_name((kind, d)), gs.len()),
                         (0..n).map(|l| (l as f64, geo(&at(l)))).collect(),
@@ -1039,6 +1034,14 @@ impl Claim {
             ),
         }
     }
+}
+
+/// The smallest and the largest value of `v`: the range over seeds a band shades.
+fn span(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
 }
 
 fn p_value(p: f64) -> String {
